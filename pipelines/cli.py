@@ -1,0 +1,186 @@
+"""The `claude-analytics` command line: arguments, messages and exit codes (0 ok, 1 run failed, 2 usage).
+
+Loading logic lives in `pipelines.runner`; this module only translates between people and it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import sys
+from typing import Callable, Sequence
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+log = logging.getLogger("claude_analytics.cli")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse's own errors: one line, exit 2
+        self.exit(EXIT_USAGE, f"claude-analytics: error: {message} (see --help)\n")
+
+
+def _day(text: str) -> dt.date:
+    from sources.claude_analytics.days import parse_day
+
+    try:
+        return parse_day(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--destination", default="duckdb", choices=["duckdb", "postgres", "bigquery", "snowflake"],
+                        help="where to load (default: duckdb, file warehouse.duckdb)")
+    parser.add_argument("--dataset-name", default="claude_analytics", help="dataset / schema name")
+    parser.add_argument("--endpoints", default=None,
+                        help="comma-separated: users,summaries,chat_projects,skills,connectors (default: all)")
+    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="claude-analytics", description="Load the Claude Enterprise Analytics API into a warehouse.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    run = commands.add_parser("run", help="incremental load: the nightly job")
+    _common(run)
+    run.add_argument("--wait", action="store_true", help="wait for a run already in progress instead of exiting")
+
+    backfill = commands.add_parser("backfill", help="load an explicit range of days")
+    _common(backfill)
+    backfill.add_argument("--start-date", type=_day, help="first day (default: earliest day the API serves)")
+    backfill.add_argument("--end-date", type=_day, help="last day, inclusive (default: latest available day)")
+    backfill.add_argument("--wait", action="store_true", help="wait for a run already in progress instead of exiting")
+
+    check = commands.add_parser("check", help="validate configuration and key; show the next run's plan")
+    _common(check)
+
+    demo = commands.add_parser("demo", help="the whole job against the bundled simulator, into demo.duckdb")
+    demo.add_argument("--duckdb-file", default="demo.duckdb")
+    demo.add_argument("--users", type=int, default=200)
+    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--requests-per-minute", type=int, default=1200,
+                      help="the simulator's budget (the real API allows 60)")
+    demo.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+
+    simulate = commands.add_parser("simulate", help="serve the bundled API simulator on a loopback port")
+    from claude_analytics_simulator import add_arguments
+
+    add_arguments(simulate)
+    return parser
+
+
+def _configure_logging(level: str, secret: str | None) -> None:
+    from .logs import configure
+
+    configure(level, secret)
+
+
+def _settings():
+    from sources.claude_analytics.settings import load_settings
+
+    return load_settings()
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .runner import RunOptions, run_load
+
+    settings = _settings()
+    _configure_logging(args.log_level, settings.api_key)
+    if not settings.api_key:
+        raise _usage("no API key is configured: set SOURCES__CLAUDE_ANALYTICS__API_KEY or api_key under "
+                     "[sources.claude_analytics] in .dlt/secrets.toml (try `claude-analytics demo` without one)")
+    options = RunOptions(settings, command=args.command, destination=args.destination,
+                         dataset_name=args.dataset_name, endpoints=args.endpoints, wait_for_lock=args.wait,
+                         start_date=getattr(args, "start_date", None), end_date=getattr(args, "end_date", None),
+                         on_progress=_progress_printer())
+    summary = run_load(options)
+    _print_summary(summary)
+    return EXIT_OK
+
+
+def _progress_printer() -> Callable:
+    def show(summary) -> None:
+        done, total = summary.units_loaded, summary.planned_units
+        log.info("progress: %d/%d request units committed, %d rows, %d requests", done, total,
+                 sum(summary.rows_loaded.values()), summary.requests)
+
+    return show
+
+
+def _print_summary(summary) -> None:
+    took = (summary.finished_at - summary.started_at).total_seconds()
+    print(f"{summary.command}: loaded up to {summary.latest_available_day} into {summary.destination} "
+          f"dataset {summary.dataset_name} in {took:.1f} s — {summary.requests} requests "
+          f"({summary.retries} retries, {summary.rate_limited} rate-limited)")
+    for table in sorted(set(summary.days_loaded) | set(summary.cursors)):
+        print(f"  {table:<20} {summary.days_loaded.get(table, 0):>4} day(s) {summary.rows_loaded.get(table, 0):>9} "
+              f"row(s)   loaded through {summary.cursors.get(table) or '-'}")
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .check import run_check
+
+    settings = _settings()
+    _configure_logging(args.log_level, settings.api_key)
+    if not settings.api_key:
+        raise _usage("no API key is configured: set SOURCES__CLAUDE_ANALYTICS__API_KEY or api_key under "
+                     "[sources.claude_analytics] in .dlt/secrets.toml")
+    return run_check(settings, args.destination, args.dataset_name, args.endpoints)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    _configure_logging(args.log_level, None)
+    return run_demo(args.duckdb_file, users=args.users, seed=args.seed, requests_per_minute=args.requests_per_minute)
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from claude_analytics_simulator import config_from_args, serve
+
+    serve(config_from_args(args), args.port, args.host)
+    return EXIT_OK
+
+
+class _UsageExit(Exception):
+    pass
+
+
+def _usage(message: str) -> _UsageExit:
+    return _UsageExit(message)
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "run": cmd_run, "backfill": cmd_run, "check": cmd_check, "demo": cmd_demo, "simulate": cmd_simulate,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from sources.claude_analytics.client import AccessDenied
+    from sources.claude_analytics.settings import ConfigError
+
+    from .runner import RunFailed, UsageError
+
+    try:
+        return COMMANDS[args.command](args)
+    except (_UsageExit, UsageError, ConfigError, AccessDenied) as exc:
+        print(f"claude-analytics: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except RunFailed as exc:
+        print(f"claude-analytics: run failed: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("claude-analytics: interrupted; committed days are kept, run again to continue", file=sys.stderr)
+        return 130
+    except Exception as exc:  # dlt step failures and anything unforeseen: one line, exit 1
+        from .runner import first_line
+
+        print(f"claude-analytics: run failed: {type(exc).__name__}: {first_line(exc)}", file=sys.stderr)
+        log.debug("details", exc_info=True)
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,44 @@
+"""`claude-analytics demo`: the whole job with no account — simulator → pipeline → DuckDB → a summary."""
+
+from __future__ import annotations
+
+import time
+
+import duckdb
+
+from claude_analytics_simulator import Simulator, SimulatorConfig
+from sources.claude_analytics.endpoints import ENDPOINTS
+from sources.claude_analytics.settings import ClaudeAnalyticsConfiguration, validate
+
+from .runner import RunOptions, run_load
+
+DEMO_PIPELINE = "claude_analytics_demo"  # never shares state with the real pipelines
+
+
+def run_demo(duckdb_file: str, *, users: int, seed: int, requests_per_minute: int) -> int:
+    started = time.monotonic()
+    simulator = Simulator(SimulatorConfig(users=users, seed=seed, rate_limit=requests_per_minute))
+    base_url = simulator.start()
+    try:
+        settings = ClaudeAnalyticsConfiguration()
+        settings.api_key = simulator.api_key
+        settings.base_url = base_url
+        settings.requests_per_minute = requests_per_minute
+        validate(settings)
+        print(f"demo: bundled API simulator at {base_url} ({users} users, {requests_per_minute} requests/minute)")
+        summary = run_load(RunOptions(settings, destination="duckdb", duckdb_file=duckdb_file,
+                                      pipeline_name=DEMO_PIPELINE))
+    finally:
+        simulator.stop()
+    took = time.monotonic() - started
+    print(f"demo: loaded {summary.earliest_day} .. {summary.latest_available_day} with {summary.requests} requests "
+          f"in {took:.1f} s into {duckdb_file}, dataset {summary.dataset_name}:")
+    with duckdb.connect(duckdb_file, read_only=True) as con:
+        for endpoint in ENDPOINTS:
+            rows, days = con.sql(f"select count(*), count(distinct date) from {summary.dataset_name}.{endpoint.table}"
+                                 ).fetchone()
+            print(f"  {endpoint.table:<20} {rows:>8} rows over {days:>3} days")
+    print("\nTry a query (duckdb CLI, or python -c 'import duckdb; ...'):\n"
+          f"  duckdb {duckdb_file} \"select date, daily_active_user_count, weekly_active_user_count, "
+          f"daily_adoption_rate from {summary.dataset_name}.activity_summary order by date desc limit 7\"")
+    return 0

@@ -1,0 +1,84 @@
+"""The organization-wide request budget: one sliding window shared by every endpoint and thread.
+
+The API allows `requests_per_minute` requests per organization in any 60-second window, counted by the
+server at arrival. Our send times are earlier than the server's arrival times by a varying amount, so a
+window of exactly 60 s lets two sends 60.0 s apart land 59.9 s apart and draw a 429 (measured). We
+therefore count sends over a slightly longer window (`window + guard`), which keeps every server-side
+window within budget while using ~98 % of it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from typing import Callable
+
+
+class RequestBudget:
+    def __init__(
+        self,
+        requests_per_minute: int,
+        *,
+        window_seconds: float = 60.0,
+        guard_seconds: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if requests_per_minute < 1:
+            raise ValueError("requests_per_minute must be a whole number of at least 1")
+        self.limit = int(requests_per_minute)
+        self.span = window_seconds + guard_seconds
+        self._clock = clock
+        self._sleep = sleep
+        self._sent: deque[float] = deque()
+        self._paused_until = 0.0
+        self._lock = threading.Lock()
+        self.acquired = 0
+        self.waited_seconds = 0.0
+
+    def _wait_needed(self, now: float) -> float:
+        while self._sent and self._sent[0] <= now - self.span:
+            self._sent.popleft()
+        wait = self._paused_until - now
+        if len(self._sent) >= self.limit:
+            wait = max(wait, self._sent[0] + self.span - now)
+        return max(0.0, wait)
+
+    def acquire(self) -> None:
+        """Block until one more request fits the budget, then count it as sent."""
+        while True:
+            with self._lock:
+                now = self._clock()
+                wait = self._wait_needed(now)
+                if wait <= 0:
+                    self._sent.append(now)
+                    self.acquired += 1
+                    return
+            self.waited_seconds += wait
+            self._sleep(wait)
+
+    def pause(self, seconds: float) -> None:
+        """Hold every thread back for `seconds` (after a 429: the server's budget is spent)."""
+        with self._lock:
+            self._paused_until = max(self._paused_until, self._clock() + max(0.0, seconds))
+
+    def in_window(self) -> int:
+        with self._lock:
+            self._wait_needed(self._clock())
+            return len(self._sent)
+
+
+_budgets: dict[tuple[str, str, int], RequestBudget] = {}
+_budgets_lock = threading.Lock()
+
+
+def shared_budget(base_url: str, api_key: str, requests_per_minute: int) -> RequestBudget:
+    """The one budget of this process for an organization's key (created on first use)."""
+    import hashlib
+
+    key = (base_url, hashlib.sha256(api_key.encode()).hexdigest(), int(requests_per_minute))
+    with _budgets_lock:
+        if key not in _budgets:
+            _budgets[key] = RequestBudget(requests_per_minute)
+        return _budgets[key]

@@ -1,0 +1,346 @@
+"""HTTP client for the Analytics API: headers, the shared budget, retries, pagination, precise errors.
+
+Knows nothing of dlt or tables. Every error message is one line that says what to do, and none
+contains the API key (we never format headers or the client into messages).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+import re
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import httpx
+
+from .budget import RequestBudget
+
+log = logging.getLogger("claude_analytics.client")
+
+API_VERSION = "2023-06-01"
+USER_AGENT = "claude-analytics/0.1 (+dlt)"
+RETRYABLE_STATUSES = frozenset({500, 502, 503, 504})
+KEY_HELP = (
+    "use an Analytics API key with the read:analytics scope, created by the organization's Primary Owner "
+    "in claude.ai (Analytics → API keys); Admin API keys (sk-ant-admin…) do not work here"
+)
+
+
+class AnalyticsAPIError(Exception):
+    """Base of every error the client raises; `str()` is a one-line message."""
+
+    def __init__(self, message: str, *, status: int | None = None, request_id: str | None = None,
+                 path: str | None = None):
+        super().__init__(message)
+        self.status = status
+        self.request_id = request_id
+        self.path = path
+
+
+class AccessDenied(AnalyticsAPIError):
+    """The key was rejected (401/403/404): fatal, never retried."""
+
+
+class DayNotAvailable(AnalyticsAPIError):
+    """The requested day is newer than the API serves yet; `latest` is the newest day it named, if any."""
+
+    def __init__(self, message: str, *, latest: dt.date | None, **kw: Any):
+        super().__init__(message, **kw)
+        self.latest = latest
+
+
+class DayTooOld(AnalyticsAPIError):
+    """The requested day is before 2026-01-01 or outside the API's history window."""
+
+
+class CursorRejected(AnalyticsAPIError):
+    """The page cursor expired (410) or no longer matches the query (400): restart the day."""
+
+
+class RetriesExhausted(AnalyticsAPIError):
+    """Transient failures (429, 5xx, timeouts, broken bodies) outlasted the retry budget."""
+
+
+class InvalidRequest(AnalyticsAPIError):
+    """Any other 4xx answer."""
+
+
+class UnexpectedResponse(AnalyticsAPIError):
+    """A 200 answer whose body is not the documented shape."""
+
+
+@dataclass
+class ClientStats:
+    requests: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+    cursor_restarts: int = 0
+    by_status: Counter = field(default_factory=Counter)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def count(self, status: int | str, *, retry: bool = False) -> None:
+        with self._lock:
+            self.requests += 1
+            self.by_status[status] += 1
+            self.retries += retry
+            self.rate_limited += status == 429
+
+
+_DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
+
+
+def _error_parts(response: httpx.Response) -> tuple[str, str | None]:
+    """(message, request id) from an Anthropic-style error body, tolerating anything else."""
+    request_id = response.headers.get("request-id")
+    message = ""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        request_id = body.get("request_id") or request_id
+        err = body.get("error")
+        if isinstance(err, dict):
+            message = str(err.get("message") or "")
+        elif isinstance(body.get("message"), str):
+            message = body["message"]
+    if not message:
+        message = response.text[:200].replace("\n", " ").strip()
+    return message, request_id
+
+
+def classify_bad_request(message: str, requested: dt.date | None) -> str:
+    """'not_available' | 'too_old' | 'cursor' | 'other' for a 400 answer's message.
+
+    Public docs show no wording, so match the usual phrases, then fall back on the days the message
+    names: a rejected day whose message names only older days was too new, only newer days too old.
+    """
+    text = message.lower()
+    if "cursor" in text or "page token" in text:
+        return "cursor"
+    if any(k in text for k in ("not yet available", "not available yet", "most recent", "latest available",
+                               "in the future", "too recent", "not yet been")):
+        return "not_available"
+    if any(k in text for k in ("too old", "older than", "history window", "retention", "earliest available",
+                               "before 2026-01-01", "no longer available")):
+        return "too_old"
+    named = {dt.date.fromisoformat(d) for d in _DATE.findall(message) if _valid(d)} - {requested}
+    if requested is not None and named:
+        if all(d < requested for d in named):
+            return "not_available"
+        if all(d > requested for d in named):
+            return "too_old"
+    return "other"
+
+
+def _valid(text: str) -> bool:
+    try:
+        dt.date.fromisoformat(text)
+        return True
+    except ValueError:
+        return False
+
+
+def latest_named(message: str, requested: dt.date | None) -> dt.date | None:
+    """The latest available day a not-yet-available message names (the newest day before `requested`)."""
+    days = [dt.date.fromisoformat(d) for d in _DATE.findall(message) if _valid(d)]
+    if requested is not None:
+        days = [d for d in days if d < requested]
+    return max(days) if days else None
+
+
+class AnalyticsClient:
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        budget: RequestBudget,
+        *,
+        timeout: float = 60.0,
+        max_attempts: int = 6,
+        max_rate_limited: int = 12,
+        backoff_base: float = 1.0,
+        backoff_max: float = 60.0,
+        max_cursor_restarts: int = 3,
+        max_connections: int = 64,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if not api_key:
+            raise AccessDenied(f"no API key is configured: set SOURCES__CLAUDE_ANALYTICS__API_KEY or "
+                               f"api_key in .dlt/secrets.toml; {KEY_HELP}")
+        self.base_url = base_url.rstrip("/")
+        self.budget = budget
+        self.max_attempts = max_attempts
+        self.max_rate_limited = max_rate_limited
+        self.backoff_base = backoff_base
+        self.backoff_max = backoff_max
+        self.max_cursor_restarts = max_cursor_restarts
+        self.stats = ClientStats()
+        self._sleep = sleep
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            headers={"x-api-key": api_key, "anthropic-version": API_VERSION, "user-agent": USER_AGENT},
+            timeout=timeout,
+            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+            transport=transport,
+        )
+
+    def __repr__(self) -> str:  # never show headers
+        return f"AnalyticsClient({self.base_url!r})"
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> "AnalyticsClient":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- one request, with retries ---------------------------------------------------------------
+
+    def _backoff(self, attempt: int) -> float:
+        return min(self.backoff_max, self.backoff_base * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
+
+    def get(self, path: str, params: dict[str, Any], *, day: dt.date | None = None) -> dict:
+        """GET one page as a JSON object; retries transient failures within the retry budget."""
+        failures = rate_limited = 0
+        where = f"{path} {day.isoformat()}" if day else path
+        while True:
+            self.budget.acquire()
+            retry = failures + rate_limited > 0
+            try:
+                response = self._http.get(path, params=params)
+            except httpx.TimeoutException:
+                self.stats.count("timeout", retry=retry)
+                reason = "timed out"
+            except httpx.TransportError as exc:
+                self.stats.count("connection", retry=retry)
+                reason = f"connection failed ({type(exc).__name__})"
+            else:
+                self.stats.count(response.status_code, retry=retry)
+                status = response.status_code
+                if status == 200:
+                    try:
+                        body = response.json()
+                    except ValueError:
+                        reason = "answered with a body that is not complete JSON"
+                    else:
+                        if isinstance(body, dict):
+                            return body
+                        raise UnexpectedResponse(
+                            f"{where}: the API answered with a JSON {type(body).__name__}, not an object; "
+                            f"check base_url ({self.base_url})", status=200, path=path)
+                elif status == 429:
+                    rate_limited += 1
+                    if rate_limited > self.max_rate_limited:
+                        raise RetriesExhausted(
+                            f"{where}: still rate limited (HTTP 429) after {rate_limited - 1} waits; another "
+                            "tool may be using the organization's 60 requests/minute: lower requests_per_minute "
+                            "or run later", status=429, path=path)
+                    wait = _retry_after(response) or self._backoff(rate_limited)
+                    log.warning("%s: rate limited (HTTP 429), all requests wait %.1f s", where, wait)
+                    self.budget.pause(wait)
+                    continue
+                elif status in RETRYABLE_STATUSES:
+                    reason = f"HTTP {status}"
+                else:
+                    raise self._error(response, path, day)
+            failures += 1
+            if failures >= self.max_attempts:
+                raise RetriesExhausted(
+                    f"{where}: {reason} on {failures} attempts; the API or the network is failing — "
+                    "run again later (days loaded so far are kept)", path=path)
+            wait = self._backoff(failures)
+            log.info("%s: %s, retrying in %.1f s (attempt %d of %d)", where, reason, wait, failures + 1,
+                     self.max_attempts)
+            self._sleep(wait)
+
+    def _error(self, response: httpx.Response, path: str, day: dt.date | None) -> AnalyticsAPIError:
+        status = response.status_code
+        message, request_id = _error_parts(response)
+        where = f"{path} {day.isoformat()}" if day else path
+        rid = f" (request id {request_id})" if request_id else ""
+        kw = dict(status=status, request_id=request_id, path=path)
+        if status in (401, 403, 404):
+            return AccessDenied(
+                f"the Analytics API rejected the key (HTTP {status} on {path}): {KEY_HELP}; "
+                f"if the key is right, check base_url ({self.base_url})", **kw)
+        if status == 410:
+            return CursorRejected(f"{where}: the page cursor expired (HTTP 410){rid}", **kw)
+        if status == 400:
+            kind = classify_bad_request(message, day)
+            if kind == "not_available":
+                return DayNotAvailable(f"{where}: not available yet: {message}{rid}",
+                                       latest=latest_named(message, day), **kw)
+            if kind == "too_old":
+                return DayTooOld(f"{where}: outside the days the API serves: {message}{rid}", **kw)
+            if kind == "cursor":
+                return CursorRejected(f"{where}: the page cursor was rejected: {message}{rid}", **kw)
+        return InvalidRequest(f"{where}: the API answered HTTP {status}: {message}{rid}", **kw)
+
+    # -- pagination ---------------------------------------------------------------------------------
+
+    def fetch_pages(self, path: str, params: dict[str, Any], *, day: dt.date | None = None,
+                    on_page: Callable[[list[dict]], Any] | None = None) -> list[Any]:
+        """All pages of one query, following `next_page` only (the API sends no `has_more`).
+
+        A rejected or expired cursor restarts the query from page 1 (bounded). `on_page` turns each
+        page's rows into whatever the caller keeps (so raw JSON can be dropped early); returns those.
+        """
+        restarts = 0
+        while True:
+            kept: list[Any] = []
+            query = dict(params)
+            try:
+                while True:
+                    body = self.get(path, query, day=day)
+                    rows = _rows_of(body, path, day)
+                    kept.append(on_page(rows) if on_page else rows)
+                    cursor = body.get("next_page")
+                    if not cursor:
+                        return kept
+                    query = {**params, "page": cursor}
+            except CursorRejected as exc:
+                restarts += 1
+                self.stats.cursor_restarts += 1
+                if restarts > self.max_cursor_restarts:
+                    raise CursorRejected(
+                        f"{exc} — restarted from page 1 {restarts - 1} times; run again later",
+                        status=exc.status, request_id=exc.request_id, path=path) from None
+                log.info("%s: %s; restarting from page 1", path, exc)
+
+
+def _rows_of(body: dict, path: str, day: dt.date | None) -> list[dict]:
+    """The rows of a page: `data` (current envelope) or `summaries` (older summaries envelope)."""
+    for key in ("data", "summaries"):
+        rows = body.get(key)
+        if isinstance(rows, list):
+            return rows
+    where = f"{path} {day.isoformat()}" if day else path
+    keys = ", ".join(sorted(body)) or "none"
+    raise UnexpectedResponse(
+        f"{where}: the answer has no 'data' or 'summaries' list (keys: {keys}); the API may have changed — "
+        "please report it with this message", status=200, path=path)
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        try:
+            from email.utils import parsedate_to_datetime
+
+            when = parsedate_to_datetime(value)
+            return max(0.0, (when - dt.datetime.now(dt.timezone.utc)).total_seconds())
+        except (TypeError, ValueError):
+            return None
