@@ -316,7 +316,37 @@ class Load:
         except DayNotAvailable:
             return None
 
+    def _clear_empty_days(self, pipeline: dlt.Pipeline, batches: list[Batch]) -> None:
+        """Delete loaded rows of days the API now answers with no rows at all.
+
+        delete-insert replaces a day only when the day has rows to insert; a day that became empty
+        upstream is cleared here, before its chunk commits: a crash in between leaves the day empty,
+        which is what the API says, and the cursor unmoved, so the day is fetched again.
+        """
+        empty: dict[str, list[dt.date]] = {}
+        for batch in batches:
+            if batch.table is None:
+                continue
+            present = set(batch.table.column("date").to_pylist())
+            gone = [d for d in day_math.day_range(batch.unit.first, batch.unit.last) if d not in present]
+            if gone:
+                empty.setdefault(batch.endpoint.table, []).extend(gone)
+        schema_tables = pipeline.default_schema.tables if pipeline.default_schema_name else {}
+        empty = {t: d for t, d in empty.items() if t in schema_tables}
+        if not empty:
+            return
+        with pipeline.sql_client() as sql:
+            for table, days in empty.items():
+                if not sql.has_dataset():
+                    return
+                listed = ", ".join(f"DATE '{d.isoformat()}'" for d in sorted(days))
+                try:
+                    sql.execute_sql(f"DELETE FROM {sql.make_qualified_table_name(table)} WHERE {sql.escape_column_name('date')} IN ({listed})")
+                except Exception as exc:  # the table may not exist yet on this destination
+                    log.debug("could not clear empty days of %s: %s", table, first_line(exc))
+
     def _commit(self, pipeline: dlt.Pipeline, batches: list[Batch]) -> None:
+        self._clear_empty_days(pipeline, batches)
         source = claude_analytics_batches(batches, earliest=self.earliest, move_cursor=True)
         self.destination.apply_layout(source)
         pipeline.run(source, loader_file_format=self.destination.file_format)

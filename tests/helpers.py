@@ -1,0 +1,90 @@
+"""Test helpers: settings for a simulator, and the simulator's truth in table form.
+
+The expected rows are built here from the simulator's raw JSON with a flattener of the tests' own;
+only the column naming function (part of the contract) is shared with the code under test.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any, Iterable
+
+from sources.claude_analytics.endpoints import Endpoint
+from sources.claude_analytics.rows import column_name
+from sources.claude_analytics.settings import ClaudeAnalyticsConfiguration, validate
+
+PERIOD_KEYS = {"starting_at", "ending_at", "starting_date", "ending_date"}
+
+
+def settings_for(sim, **overrides: Any) -> ClaudeAnalyticsConfiguration:
+    s = ClaudeAnalyticsConfiguration()
+    s.api_key = sim.api_key
+    s.base_url = sim.base_url
+    s.requests_per_minute = 100_000
+    s.availability_lag_days = sim.config.availability_lag_days
+    for key, value in overrides.items():
+        setattr(s, key, value)
+    validate(s)
+    return s
+
+
+def _walk(obj: dict, path: tuple[str, ...], out: dict) -> None:
+    for key, value in obj.items():
+        if isinstance(value, dict):
+            _walk(value, path + (key,), out)
+        else:
+            out[path + (key,)] = value
+
+
+def _typed(endpoint: Endpoint, path: tuple[str, ...], value: Any) -> Any:
+    spec = next((f for f in endpoint.fields if f.path == path), None)
+    if value is None or spec is None:
+        return value
+    if spec.money_in_cents:
+        return Decimal(value) / 100
+    if spec.data_type == "date":
+        return dt.date.fromisoformat(value)
+    if spec.data_type == "timestamp":
+        return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return value
+
+
+def expected_table(sim, endpoint: Endpoint, days: Iterable[dt.date]) -> dict[tuple, dict[str, Any]]:
+    """{primary key: {column: value}} of what the simulator serves for `days`."""
+    out: dict[tuple, dict[str, Any]] = {}
+    for day in days:
+        for raw in sim.expected(endpoint.path, day):
+            leaves: dict[tuple[str, ...], Any] = {}
+            _walk(raw, (), leaves)
+            row = {column_name(p): _typed(endpoint, p, v) for p, v in leaves.items() if p[0] not in PERIOD_KEYS}
+            row["date"] = day
+            out[tuple(row[k] for k in endpoint.primary_key)] = row
+    return out
+
+
+def table_rows(con, dataset: str, endpoint: Endpoint) -> dict[tuple, dict[str, Any]]:
+    """{primary key: {column: value}} of a loaded table, without dlt's bookkeeping columns."""
+    cur = con.execute(f"select * from {dataset}.{endpoint.table}")
+    names = [d[0] for d in cur.description]
+    out = {}
+    for values in cur.fetchall():
+        row = {n: v for n, v in zip(names, values) if not n.startswith("_dlt")}
+        key = tuple(row[k] for k in endpoint.primary_key)
+        assert key not in out, f"duplicate key {key} in {endpoint.table}"
+        out[key] = row
+    return out
+
+
+def assert_table_equals(actual: dict, expected: dict, table: str) -> None:
+    """Same keys; every expected value equal; every other column NULL (never an invented 0)."""
+    extra, missing = sorted(set(actual) - set(expected)), sorted(set(expected) - set(actual))
+    assert not extra and not missing, f"{table}: unexpected keys {extra[:5]}, missing keys {missing[:5]}"
+    for key, want in expected.items():
+        got = actual[key]
+        missing = set(want) - set(got)
+        assert not missing, f"{table}: columns missing: {sorted(missing)}"
+        for column, value in got.items():
+            expect = want.get(column)
+            assert value == expect and type(value) is type(expect), \
+                f"{table} {key} {column}: {value!r} != {expect!r}"
