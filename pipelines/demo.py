@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
 import time
+from pathlib import Path
 
 import duckdb
+from dlt.common.pipeline import get_dlt_pipelines_dir
 
 from claude_analytics_simulator import Simulator, SimulatorConfig
 from sources.claude_analytics.endpoints import ENDPOINTS
@@ -17,6 +20,9 @@ DEMO_PIPELINE = "claude_analytics_demo"  # never shares state with the real pipe
 
 def run_demo(duckdb_file: str, *, users: int, seed: int, requests_per_minute: int) -> int:
     started = time.monotonic()
+    # the demo always loads a full history from scratch
+    Path(duckdb_file).unlink(missing_ok=True)
+    shutil.rmtree(Path(get_dlt_pipelines_dir()) / DEMO_PIPELINE, ignore_errors=True)
     simulator = Simulator(SimulatorConfig(users=users, seed=seed, rate_limit=requests_per_minute))
     base_url = simulator.start()
     try:
@@ -35,7 +41,7 @@ def run_demo(duckdb_file: str, *, users: int, seed: int, requests_per_minute: in
           f"in {took:.1f} s into {duckdb_file}, dataset {summary.dataset_name}:")
     with duckdb.connect(duckdb_file, read_only=True) as con:
         for endpoint in ENDPOINTS:
-            rows, days = con.sql(f"select count(*), count(distinct date) from {summary.dataset_name}.{endpoint.table}"
+            rows, days = con.execute(f"select count(*), count(distinct date) from {summary.dataset_name}.{endpoint.table}"
                                  ).fetchone()
             print(f"  {endpoint.table:<20} {rows:>8} rows over {days:>3} days")
     print("\nTry a query (duckdb CLI, or python -c 'import duckdb; ...'):\n"

@@ -248,12 +248,35 @@ class Load:
             pipeline.normalize()
             pipeline.load()
 
+    def _verified_cursors(self, pipeline: dlt.Pipeline) -> dict[str, dt.date | None]:
+        """Cursors from state, ignoring any whose table holds no rows at the destination.
+
+        Local state can outlive the data (a dropped schema, a deleted DuckDB file); trusting it would
+        skip those days for good, so such endpoints load from the earliest day again.
+        """
+        cursors = resource_cursors(pipeline)
+        if not any(cursors.values()):
+            return cursors
+        with pipeline.sql_client() as sql:
+            for table, cursor in cursors.items():
+                if cursor is None:
+                    continue
+                try:
+                    rows = sql.execute_sql(f"SELECT 1 FROM {sql.make_qualified_table_name(table)} LIMIT 1")
+                except Exception:  # the table does not exist
+                    rows = []
+                if not rows:
+                    log.warning("state says %s is loaded through %s but the destination has no rows: loading it "
+                                "from the earliest day again", table, cursor)
+                    cursors[table] = None
+        return cursors
+
     def _load(self, pipeline: dlt.Pipeline, client: AnalyticsClient) -> None:
         options, settings = self.options, self.settings
         backfill = options.command == "backfill"
         start = (options.start_date or self.earliest) if backfill else None
         end = (options.end_date or self.latest) if backfill else None
-        plan = build_plan(self.endpoints, resource_cursors(pipeline), earliest=self.earliest, latest=self.latest,
+        plan = build_plan(self.endpoints, self._verified_cursors(pipeline), earliest=self.earliest, latest=self.latest,
                           lookback_days=settings.lookback_days, start=start, end=end)
         self.summary.planned_units = len(plan)
         self.summary.planned_requests = len(plan)
