@@ -29,6 +29,7 @@ from sources.claude_analytics.rows import TableShaper
 from sources.claude_analytics.settings import ClaudeAnalyticsConfiguration
 
 from . import destinations
+from .runlog import record_run
 
 log = logging.getLogger("claude_analytics.runner")
 
@@ -234,6 +235,8 @@ class Load:
                                                          client.stats.rate_limited)
                 s.finished_at = dt.datetime.now(dt.timezone.utc)
                 s.cursors = {t: (c.isoformat() if c else None) for t, c in resource_cursors(pipeline).items()}
+                if s.outcome != "rejected":
+                    record_run(pipeline, s, self.destination.file_format)
         return self.summary
 
     def _connect(self, pipeline: dlt.Pipeline) -> None:

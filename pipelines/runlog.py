@@ -1,0 +1,71 @@
+"""The run log: one row per `run`/`backfill` in table `pipeline_runs`, for BI and alerting."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+import dlt
+
+from sources.claude_analytics.endpoints import ENDPOINTS
+
+log = logging.getLogger("claude_analytics.runlog")
+
+RUN_LOG_TABLE = "pipeline_runs"
+
+COLUMNS = {
+    "run_id": {"data_type": "text", "nullable": False, "primary_key": True},
+    "command": {"data_type": "text"},
+    "destination": {"data_type": "text"},
+    "started_at": {"data_type": "timestamp"},
+    "finished_at": {"data_type": "timestamp"},
+    "outcome": {"data_type": "text"},
+    "error": {"data_type": "text"},
+    "earliest_day": {"data_type": "date"},
+    "latest_available_day": {"data_type": "date"},
+    "days_behind": {"data_type": "bigint"},
+    "planned_units": {"data_type": "bigint"},
+    "units_loaded": {"data_type": "bigint"},
+    "requests": {"data_type": "bigint"},
+    "retries": {"data_type": "bigint"},
+    "rate_limited": {"data_type": "bigint"},
+    "chunks": {"data_type": "bigint"},
+    **{f"{e.table}_days": {"data_type": "bigint"} for e in ENDPOINTS},
+    **{f"{e.table}_rows": {"data_type": "bigint"} for e in ENDPOINTS},
+    **{f"{e.table}_loaded_through": {"data_type": "date"} for e in ENDPOINTS},
+}
+
+
+def run_row(summary) -> dict:
+    row = {
+        "run_id": uuid.uuid4().hex,
+        "command": summary.command,
+        "destination": summary.destination,
+        "started_at": summary.started_at,
+        "finished_at": summary.finished_at,
+        "outcome": summary.outcome,
+        "error": summary.error,
+        "earliest_day": summary.earliest_day,
+        "latest_available_day": summary.latest_available_day,
+        "days_behind": summary.days_behind,
+        "planned_units": summary.planned_units,
+        "units_loaded": summary.units_loaded,
+        "requests": summary.requests,
+        "retries": summary.retries,
+        "rate_limited": summary.rate_limited,
+        "chunks": summary.chunks,
+    }
+    for e in ENDPOINTS:
+        row[f"{e.table}_days"] = summary.days_loaded.get(e.table, 0)
+        row[f"{e.table}_rows"] = summary.rows_loaded.get(e.table, 0)
+        row[f"{e.table}_loaded_through"] = summary.cursors.get(e.table)
+    return row
+
+
+def record_run(pipeline: dlt.Pipeline, summary, file_format: str) -> None:
+    """Append the run's row; a failure here is logged, never raised (the data load already decided)."""
+    resource = dlt.resource([run_row(summary)], name=RUN_LOG_TABLE, write_disposition="append", columns=COLUMNS)
+    try:
+        pipeline.run(resource, loader_file_format=file_format if file_format != "parquet" else None)
+    except Exception as exc:
+        log.warning("could not record the run in %s: %s", RUN_LOG_TABLE, exc)
