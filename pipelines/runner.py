@@ -107,14 +107,16 @@ def first_line(exc: BaseException) -> str:
     return text[0][:300] if text else type(exc).__name__
 
 
-def pipeline_name(destination: str) -> str:
-    return f"{SOURCE_NAME}_{destination}"
+def pipeline_name(destination: str, dataset_name: str = DEFAULT_DATASET) -> str:
+    """One pipeline (local state) per destination and dataset: a shared one leaks cursors between datasets."""
+    name = f"{SOURCE_NAME}_{destination}"
+    return name if dataset_name == DEFAULT_DATASET else f"{name}__{dataset_name}"
 
 
 def make_pipeline(destination: str, dataset_name: str = DEFAULT_DATASET, name: str | None = None,
                   duckdb_file: str | None = None) -> dlt.Pipeline:
     target = destinations.get(destination)
-    return dlt.pipeline(name or pipeline_name(destination), destination=target.factory(duckdb_file),
+    return dlt.pipeline(name or pipeline_name(destination, dataset_name), destination=target.factory(duckdb_file),
                         dataset_name=dataset_name)
 
 
@@ -210,7 +212,7 @@ class Load:
 
     def execute(self) -> RunSummary:
         options = self.options
-        name = options.pipeline_name or pipeline_name(options.destination)
+        name = options.pipeline_name or pipeline_name(options.destination, options.dataset_name)
         with RunLock(name, options.wait_for_lock):
             pipeline = make_pipeline(options.destination, options.dataset_name, name, options.duckdb_file)
             self.pipeline = pipeline
