@@ -76,6 +76,24 @@ def table_rows(con, dataset: str, endpoint: Endpoint) -> dict[tuple, dict[str, A
     return out
 
 
+def table_rows_dbapi(con, dataset: str, endpoint: Endpoint) -> dict[tuple, dict[str, Any]]:
+    """`table_rows` over any DB-API connection (psycopg2, snowflake, ...): execute on a cursor."""
+    cur = con.cursor()
+    try:
+        cur.execute(f"select * from {dataset}.{endpoint.table}")
+        names = [d[0].lower() for d in cur.description]
+        fetched = cur.fetchall()
+    finally:
+        cur.close()
+    out = {}
+    for values in fetched:
+        row = {n: v for n, v in zip(names, values) if not n.startswith("_dlt")}
+        key = tuple(row[k] for k in endpoint.primary_key)
+        assert key not in out, f"duplicate key {key} in {endpoint.table}"
+        out[key] = row
+    return out
+
+
 def assert_table_equals(actual: dict, expected: dict, table: str) -> None:
     """Same keys; every expected value equal; every other column NULL (never an invented 0)."""
     extra, missing = sorted(set(actual) - set(expected)), sorted(set(expected) - set(actual))
