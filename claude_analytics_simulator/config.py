@@ -45,4 +45,7 @@ class SimulatorConfig:
     revision: int = 0  # > 0 revises the most recent `revision_days` available days
     revision_days: int = 3
     cursor_ttl_seconds: float = 600.0  # an older cursor answers 410
+    # upstream oddities on chosen days of the per-day endpoints: day → "empty" | "duplicate" |
+    # "null_key" | "type_drift" | "bad_envelope" (see server.apply_quirk)
+    quirks: dict[datetime.date, str] = field(default_factory=dict)
     faults: FaultConfig = field(default_factory=FaultConfig)

@@ -186,6 +186,14 @@ class Simulator:
             return self._org
 
     def _serialized_rows(self, path: str, day: datetime.date, latest: datetime.date | None = None) -> list[str]:
+        """The day's rows as served: the organization's rows with any configured quirk of that day applied."""
+        rows = self._organization_rows(path, day, latest)
+        quirk = self.config.quirks.get(day)
+        if quirk is None or not rows:
+            return rows if quirk != "empty" else []
+        return apply_quirk(quirk, path, rows)
+
+    def _organization_rows(self, path: str, day: datetime.date, latest: datetime.date | None = None) -> list[str]:
         """The day's rows of a per-day endpoint as compact JSON strings (cached: pages are slices)."""
         org = self.organization()
         revision, growth = self._revision_for(day, latest), self._growth(day)
@@ -389,6 +397,8 @@ class Simulator:
         offset = self._read_cursor(params["page"], fingerprint, cfg) if "page" in params else 0
 
         rows = self._serialized_rows(path, day, latest)
+        if cfg.quirks.get(day) == "bad_envelope":
+            return json.dumps({"results": [json.loads(r) for r in rows]}).encode()
         end = offset + limit
         next_page = self._make_cursor(fingerprint, end, cfg) if end < len(rows) else None
         # Rows are cached as JSON text: a page is a join, not a re-serialization.
@@ -460,6 +470,42 @@ def _error_body(status: int, message: str, rid: str) -> bytes:
     """Anthropic's error shape."""
     error = {"type": _ERROR_TYPES.get(status, "api_error"), "message": message}
     return json.dumps({"type": "error", "error": error, "request_id": rid}).encode()
+
+
+QUIRKS = ("empty", "duplicate", "null_key", "type_drift", "bad_envelope")
+_ENTITY_KEYS = {"/users": ("user", "id"), "/apps/chat/projects": ("project_id",), "/skills": ("skill_name",),
+                "/connectors": ("connector_name",)}
+
+
+def apply_quirk(quirk: str, path: str, rows: list[str]) -> list[str]:
+    """Upstream oddities a loader must survive, on one day's per-day rows (JSON strings).
+
+    duplicate: the first entity appears twice (the copy, last, has message/user counts + 1);
+    null_key: the first row's entity key is null; type_drift: a count arrives as a string
+    (`web_search_count` on /users, `distinct_user_count` elsewhere); empty: no rows at all;
+    bad_envelope: rows under an undocumented key (handled by the answer).
+    """
+    if quirk not in QUIRKS:
+        raise ValueError(f"unknown quirk {quirk!r}; expected one of {QUIRKS}")
+    decoded = [json.loads(r) for r in rows]
+    first = decoded[0]
+    if quirk == "duplicate":
+        copy = json.loads(rows[0])
+        if path == "/users":
+            copy["web_search_count"] = (copy.get("web_search_count") or 0) + 1
+        else:
+            copy["distinct_user_count"] = (copy.get("distinct_user_count") or 0) + 1
+        decoded.append(copy)
+    elif quirk == "null_key":
+        *parents, leaf = _ENTITY_KEYS[path]
+        target = first
+        for name in parents:
+            target = target[name]
+        target[leaf] = None
+    elif quirk == "type_drift":
+        field = "web_search_count" if path == "/users" else "distinct_user_count"
+        first[field] = f"{first.get(field)} (approx.)"
+    return [json.dumps(r, separators=(",", ":")) for r in decoded]
 
 
 def _not_yet_available(day: datetime.date, latest: datetime.date) -> str:

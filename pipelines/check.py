@@ -10,7 +10,7 @@ import math
 
 from sources.claude_analytics import days as day_math
 from sources.claude_analytics.budget import shared_budget
-from sources.claude_analytics.client import AccessDenied, AnalyticsAPIError, AnalyticsClient, DayNotAvailable
+from sources.claude_analytics.client import AnalyticsAPIError, AnalyticsClient, DayNotAvailable, SetupError
 from sources.claude_analytics.endpoints import Endpoint, select
 from sources.claude_analytics.settings import ClaudeAnalyticsConfiguration
 
@@ -60,7 +60,7 @@ def run_check(settings: ClaudeAnalyticsConfiguration, destination: str, dataset_
                     print(f"  latest available day: {learned} (the API rejected {latest})")
                     latest = learned
                     row = _probe(client, endpoint, latest)
-            except AccessDenied as exc:
+            except SetupError as exc:
                 print(f"  {endpoint.name:<14} DENIED  {exc}")
                 status = EXIT_USAGE
                 continue

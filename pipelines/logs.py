@@ -1,4 +1,8 @@
-"""Logging for the command line: one format, and a filter that keeps the API key out of every record."""
+"""Logging for the command line: one format, and redaction of the API key from every log record.
+
+Redaction happens where records are made (a record factory), so it covers every logger and handler,
+including dlt's own and httpx/httpcore debug output, whatever their configuration.
+"""
 
 from __future__ import annotations
 
@@ -7,28 +11,35 @@ import sys
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 REDACTED = "***"
+_secrets: list[str] = []
+_base_factory = logging.getLogRecordFactory()
 
 
-class Redact(logging.Filter):
-    """Replaces each secret in the formatted message (and traceback text) of every record."""
+def redact(text: str) -> str:
+    for secret in _secrets:
+        text = text.replace(secret, REDACTED)
+    return text
 
-    def __init__(self, secrets: list[str]) -> None:
-        super().__init__()
-        self.secrets = [s for s in secrets if s]
 
-    def _clean(self, text: str) -> str:
-        for secret in self.secrets:
-            text = text.replace(secret, REDACTED)
-        return text
+def _redacting_factory(*args, **kwargs) -> logging.LogRecord:
+    record = _base_factory(*args, **kwargs)
+    if _secrets:
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, ()
+        if record.exc_info and record.exc_info[1] is not None:
+            text = logging.Formatter().formatException(record.exc_info)
+            record.exc_text = redact(text)
+    return record
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        if self.secrets:
-            record.msg = self._clean(record.getMessage())
-            record.args = ()
-            if record.exc_info:
-                record.exc_text = self._clean(logging.Formatter().formatException(record.exc_info))
-                record.exc_info = None
-        return True
+
+def add_secret(secret: str | None) -> None:
+    """Never let `secret` appear in any log record from now on."""
+    if secret and secret not in _secrets:
+        _secrets.append(secret)
+    if logging.getLogRecordFactory() is not _redacting_factory:
+        logging.setLogRecordFactory(_redacting_factory)
 
 
 def configure(level: str = "INFO", secret: str | None = None) -> None:
@@ -41,19 +52,6 @@ def configure(level: str = "INFO", secret: str | None = None) -> None:
     root.setLevel(level)
     logging.getLogger("claude_analytics").setLevel(level)
     # httpx logs one INFO line per request; keep that for DEBUG runs only
-    logging.getLogger("httpx").setLevel(logging.DEBUG if level == "DEBUG" else logging.WARNING)
-    logging.getLogger("httpcore").setLevel(logging.DEBUG if level == "DEBUG" else logging.WARNING)
+    for noisy in ("httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.DEBUG if level == "DEBUG" else logging.WARNING)
     add_secret(secret)
-
-
-def add_secret(secret: str | None) -> None:
-    """Redact `secret` from every handler of the root and dlt loggers."""
-    if not secret:
-        return
-    for logger in (logging.getLogger(), logging.getLogger("dlt")):
-        for handler in logger.handlers:
-            redact = next((f for f in handler.filters if isinstance(f, Redact)), None)
-            if redact is None:
-                handler.addFilter(Redact([secret]))
-            elif secret not in redact.secrets:
-                redact.secrets.append(secret)

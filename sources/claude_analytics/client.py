@@ -42,8 +42,16 @@ class AnalyticsAPIError(Exception):
         self.path = path
 
 
-class AccessDenied(AnalyticsAPIError):
+class SetupError(AnalyticsAPIError):
+    """A configuration problem the user must fix (bad key, wrong URL): never retried at length."""
+
+
+class AccessDenied(SetupError):
     """The key was rejected (401/403/404): fatal, never retried."""
+
+
+class Unreachable(SetupError):
+    """Nothing answers at base_url (connection refused, unknown host) and nothing ever did this run."""
 
 
 class DayNotAvailable(AnalyticsAPIError):
@@ -183,6 +191,7 @@ class AnalyticsClient:
         self.max_cursor_restarts = max_cursor_restarts
         self.stats = ClientStats()
         self._sleep = sleep
+        self._answered = False  # has any HTTP answer arrived? (tells a wrong URL from a network blip)
         self._http = httpx.Client(
             base_url=self.base_url,
             headers={"x-api-key": api_key, "anthropic-version": API_VERSION, "user-agent": USER_AGENT},
@@ -223,7 +232,12 @@ class AnalyticsClient:
             except httpx.TransportError as exc:
                 self.stats.count("connection", retry=retry)
                 reason = f"connection failed ({type(exc).__name__})"
+                if isinstance(exc, httpx.ConnectError) and not self._answered and failures >= 1:
+                    raise Unreachable(
+                        f"cannot connect to {self.base_url} ({first_reason(exc)}): check base_url "
+                        "(SOURCES__CLAUDE_ANALYTICS__BASE_URL) and the network", path=path) from None
             else:
+                self._answered = True
                 self.stats.count(response.status_code, retry=retry)
                 status = response.status_code
                 if status == 200:
@@ -315,6 +329,11 @@ class AnalyticsClient:
                         f"{exc} — restarted from page 1 {restarts - 1} times; run again later",
                         status=exc.status, request_id=exc.request_id, path=path) from None
                 log.info("%s: %s; restarting from page 1", path, exc)
+
+
+def first_reason(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__
 
 
 def _rows_of(body: dict, path: str, day: dt.date | None) -> list[dict]:

@@ -53,8 +53,9 @@ def load_settings(**overrides: object) -> ClaudeAnalyticsConfiguration:
     try:
         config = resolve_configuration(ClaudeAnalyticsConfiguration(), sections=SECTIONS)
     except ConfigurationException as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ConfigError(f"configuration [sources.claude_analytics] is invalid: {first}") from None
+        reason = " ".join(str(exc).split())[:400] or type(exc).__name__
+        raise ConfigError(f"configuration [sources.claude_analytics] is invalid: {reason} — fix the value or the "
+                          "file it comes from") from None
     for key, value in overrides.items():
         if value is not None:
             setattr(config, key, value)
