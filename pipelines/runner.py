@@ -30,6 +30,7 @@ from sources.claude_analytics.settings import ClaudeAnalyticsConfiguration
 
 from . import destinations
 from .runlog import record_run
+from .views import create_views
 
 log = logging.getLogger("claude_analytics.runner")
 
@@ -65,6 +66,8 @@ class RunOptions:
     max_commit_seconds: float = 60.0  # ...but commit at least this often, so a crash loses little
     max_pending_rows: int = 300_000  # ...and before buffered rows use too much memory
     on_progress: Callable[["RunSummary"], None] | None = None
+    # after each fetched unit (live requests in the summary; rows fetched, not yet committed): progress bars
+    on_fetched: Callable[["RunSummary", Endpoint, day_math.Unit, int], None] | None = None
 
 
 @dataclass
@@ -79,6 +82,7 @@ class RunSummary:
     earliest_day: dt.date | None = None
     latest_available_day: dt.date | None = None
     planned_units: int = 0
+    planned_days: int = 0  # days × endpoints in the plan
     planned_requests: int = 0  # minimal plan: units × pages (pages known only after fetching)
     units_loaded: int = 0
     requests: int = 0
@@ -226,6 +230,7 @@ class Load:
                 self._connect(pipeline)
                 self._load(pipeline, client)
                 self.summary.outcome = "succeeded"
+                create_views(pipeline)  # BI views (pipelines/views); logs, never raises
             except BaseException as exc:
                 self.summary.outcome = "rejected" if isinstance(exc, UsageError) else "failed"
                 self.summary.error = str(exc) or type(exc).__name__
@@ -284,6 +289,7 @@ class Load:
         plan = build_plan(self.endpoints, self._verified_cursors(pipeline), earliest=self.earliest, latest=self.latest,
                           lookback_days=settings.lookback_days, start=start, end=end)
         self.summary.planned_units = len(plan)
+        self.summary.planned_days = sum(unit.days for _, unit in plan)
         self.summary.planned_requests = len(plan)
         shapers = {e.table: TableShaper(e, known_column_types(pipeline, e.table)) for e in self.endpoints}
         fetch = UnitFetcher(client, shapers, settings.page_size)
@@ -311,6 +317,8 @@ class Load:
                         break
                     else:
                         batch = future.result()
+                if options.on_fetched:
+                    self._report_fetched(client, endpoint, unit, batch)
                 if batch is not None:
                     pending.append(batch)
                 elapsed = time.monotonic() - last_commit
@@ -326,6 +334,13 @@ class Load:
             self.summary.latest_available_day = latest
         if failure is not None:
             raise RunFailed(str(failure))
+
+    def _report_fetched(self, client: AnalyticsClient, endpoint: Endpoint, unit: day_math.Unit,
+                        batch: Batch | None) -> None:
+        s = self.summary
+        s.requests, s.retries, s.rate_limited = (client.stats.requests, client.stats.retries,
+                                                 client.stats.rate_limited)
+        self.options.on_fetched(s, endpoint, unit, batch.rows if batch is not None else 0)
 
     def _lower_latest(self, latest: dt.date, unit: day_math.Unit, exc: DayNotAvailable) -> dt.date:
         newest_asked = unit.last
