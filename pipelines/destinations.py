@@ -1,10 +1,18 @@
 """The four supported destinations: how each is built, its loader file format, its table layout hints.
 
-Credentials are plain dlt configuration (`DESTINATION__<NAME>__CREDENTIALS`, .dlt/secrets.toml).
+Credentials are plain dlt configuration (`DESTINATION__<NAME>__CREDENTIALS`, .dlt/secrets.toml); see
+docs/destinations.md for each destination's settings, permissions, costs and the load-format figures.
+
+Layout (applied to every resource the runner builds, see `Destination.apply_layout`):
+- BigQuery: tables partitioned by `date` (daily) and clustered by the entity key, so a day's delete-insert
+  touches one partition instead of the whole table;
+- Snowflake: clustering key (`date`, entity key);
+- DuckDB, Postgres: none (Postgres gets dlt's primary key constraint on (date, entity)).
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -12,6 +20,8 @@ import dlt
 from dlt.sources import DltResource
 
 from sources.claude_analytics.endpoints import BY_NAME, Endpoint
+
+log = logging.getLogger("claude_analytics.destinations")
 
 DEFAULT_DUCKDB_FILE = "warehouse.duckdb"  # not <dataset>.duckdb: DuckDB names the catalog after the file
 
@@ -24,19 +34,50 @@ def _bigquery_layout(resource: DltResource, endpoint: Endpoint) -> DltResource:
 
 
 def _snowflake_layout(resource: DltResource, endpoint: Endpoint) -> DltResource:
+    # dlt emits CLUSTER BY (<cluster columns in table order>): `date` is declared first, then the entity key
     resource.apply_hints(columns={c: {"cluster": True} for c in endpoint.primary_key})
     return resource
+
+
+def _postgres_adbc() -> bool:
+    """Whether dlt can load parquet into Postgres here (the ADBC driver, as dlt itself detects it)."""
+    try:
+        from dlt.destinations._adbc_jobs import has_adbc_driver
+        from dlt.destinations.impl.postgres.factory import get_adbc_driver_location
+
+        return has_adbc_driver(get_adbc_driver_location())[0]
+    except Exception:  # an older or newer dlt without this detection: use the portable path
+        return False
 
 
 def _no_layout(resource: DltResource, endpoint: Endpoint) -> DltResource:
     return resource
 
 
+_warned_fallback: set[str] = set()
+
+
 @dataclass(frozen=True)
 class Destination:
     name: str
-    file_format: str  # measured fastest correct path for Arrow batches (docs/benchmarks.md)
+    # loader file formats, fastest first, as measured for Arrow batches (docs/destinations.md); a format
+    # that needs a driver this machine lacks is skipped (`available`)
+    file_formats: tuple[str, ...]
     layout: Callable[[DltResource, Endpoint], DltResource]
+    available: Callable[[str], bool] = lambda file_format: True
+
+    @property
+    def file_format(self) -> str:
+        """The loader file format for this run: the fastest one this machine can use."""
+        for index, candidate in enumerate(self.file_formats):
+            if self.available(candidate):
+                if index and self.name not in _warned_fallback:
+                    _warned_fallback.add(self.name)
+                    log.warning("%s: loading with %s, not the faster %s: its driver is missing or disabled here "
+                                "(pip install 'claude-analytics[%s]' installs it)", self.name, candidate,
+                                self.file_formats[0], self.name)
+                return candidate
+        return self.file_formats[-1]
 
     def factory(self, duckdb_file: str | None = None) -> Any:
         if self.name == "duckdb":
@@ -56,10 +97,12 @@ class Destination:
 
 
 DESTINATIONS: dict[str, Destination] = {
-    "duckdb": Destination("duckdb", "parquet", _no_layout),
-    "postgres": Destination("postgres", "csv", _no_layout),
-    "bigquery": Destination("bigquery", "parquet", _bigquery_layout),
-    "snowflake": Destination("snowflake", "parquet", _snowflake_layout),
+    "duckdb": Destination("duckdb", ("parquet",), _no_layout),
+    # parquet through ADBC (binary COPY) is ~4x csv (COPY) and ~10x insert_values: docs/destinations.md
+    "postgres": Destination("postgres", ("parquet", "csv"), _no_layout,
+                            available=lambda f: f != "parquet" or _postgres_adbc()),
+    "bigquery": Destination("bigquery", ("parquet",), _bigquery_layout),
+    "snowflake": Destination("snowflake", ("parquet",), _snowflake_layout),
 }
 
 

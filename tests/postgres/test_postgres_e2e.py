@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+import dlt
 import pytest
 
-from pipelines.runner import RunOptions, run_load
+from pipelines import destinations
+from pipelines.runner import RunOptions, pipeline_name, run_load
 from sources.claude_analytics.days import day_range
 from sources.claude_analytics.endpoints import BY_NAME, ENDPOINTS
 from tests.helpers import assert_table_equals, expected_table, settings_for, table_rows_dbapi
@@ -51,6 +53,16 @@ def column_types(db, table: str, dataset: str = DATASET) -> dict[str, str]:
                           "where table_schema = %s and table_name = %s", dataset, table))
 
 
+def loaded_formats(dataset: str = DATASET) -> set[str]:
+    """Loader file formats of the data tables' jobs in every completed load package of the pipeline."""
+    pipeline = dlt.attach(pipeline_name("postgres", dataset))
+    tables = {e.table for e in ENDPOINTS}
+    return {job.job_file_info.file_format
+            for load_id in pipeline.list_completed_load_packages()
+            for job in pipeline.get_load_package_info(load_id).jobs["completed_jobs"]
+            if job.job_file_info.table_name in tables and job.job_file_info.file_format != "sql"}
+
+
 def all_rows(db, dataset: str = DATASET) -> dict[str, list[tuple]]:
     """Every table's rows without dlt's per-load columns, in a stable order."""
     out = {}
@@ -68,6 +80,7 @@ def test_full_backfill_equals_simulator_and_rerun_is_identical(start_simulator, 
     assert last == summary.latest_available_day
     assert_all_tables_equal(postgres_db, sim, first, last)
     assert set(summary.cursors.values()) == {last.isoformat()}
+    assert loaded_formats() == {destinations.get("postgres").file_format} == {"parquet"}  # the fast path
     types = column_types(postgres_db, "user_activity")
     assert types["date"] == "date"
     assert types["user_id"] == "character varying"
@@ -141,3 +154,13 @@ def test_datasets_in_one_database_are_independent(start_simulator, postgres_db):
     assert_all_tables_equal(postgres_db, sim, a.earliest_day, sim.latest_available_day(), dataset="analytics_a")
     assert_all_tables_equal(postgres_db, sim, b.earliest_day, sim.latest_available_day(), dataset="analytics_b")
     assert again.cursors == b.cursors
+
+
+def test_csv_path_when_adbc_is_unavailable(start_simulator, postgres_db, monkeypatch):
+    """Without the ADBC driver (here: dlt's detection disabled) the load falls back to COPY csv, equally exact."""
+    monkeypatch.setenv("DISABLE_ADBC_DETECTION", "true")
+    assert destinations.get("postgres").file_format == "csv"
+    sim = start_simulator(users=15, seed=13)
+    summary = load(sim, history_days=6)
+    assert loaded_formats() == {"csv"}
+    assert_all_tables_equal(postgres_db, sim, summary.earliest_day, sim.latest_available_day())
