@@ -189,8 +189,10 @@ class Simulator:
         """The day's rows as served: the organization's rows with any configured quirk of that day applied."""
         rows = self._organization_rows(path, day, latest)
         quirk = self.config.quirks.get(day)
+        if quirk == "empty":
+            return []
         if quirk is None or not rows:
-            return rows if quirk != "empty" else []
+            return rows
         return apply_quirk(quirk, path, rows)
 
     def _organization_rows(self, path: str, day: datetime.date, latest: datetime.date | None = None) -> list[str]:

@@ -22,7 +22,7 @@ from dlt.common.pipeline import get_dlt_pipelines_dir
 from sources.claude_analytics import SOURCE_NAME, claude_analytics_batches, cursor_of, plan_units
 from sources.claude_analytics import days as day_math
 from sources.claude_analytics.budget import shared_budget
-from sources.claude_analytics.client import AccessDenied, AnalyticsAPIError, AnalyticsClient, DayNotAvailable
+from sources.claude_analytics.client import AccessDenied, AnalyticsAPIError, AnalyticsClient, DayNotAvailable, SetupError
 from sources.claude_analytics.endpoints import Endpoint, select
 from sources.claude_analytics.fetch import Batch, Prefetcher, UnitFetcher
 from sources.claude_analytics.rows import TableShaper
@@ -60,6 +60,7 @@ class RunOptions:
     end_date: dt.date | None = None
     wait_for_lock: bool = False
     pipeline_name: str | None = None  # default: claude_analytics_<destination>
+    client_options: dict[str, Any] = field(default_factory=dict)  # AnalyticsClient tuning (retries, backoff)
     duckdb_file: str | None = None  # default: DESTINATION__DUCKDB__CREDENTIALS or warehouse.duckdb
     today: dt.date | None = None  # the UTC day the run believes it is (tests); default: now
     min_commit_seconds: float = 10.0  # don't load more often than this while fetching is still busy
@@ -218,12 +219,14 @@ class Load:
         options = self.options
         name = options.pipeline_name or pipeline_name(options.destination, options.dataset_name)
         with RunLock(name, options.wait_for_lock):
+            self.summary.started_at = dt.datetime.now(dt.timezone.utc)  # after any wait for the lock
             pipeline = make_pipeline(options.destination, options.dataset_name, name, options.duckdb_file)
             self.pipeline = pipeline
             budget = shared_budget(self.settings.base_url, self.settings.api_key or "",
                                    self.settings.requests_per_minute)
             try:
-                client = AnalyticsClient(self.settings.base_url, self.settings.api_key, budget)
+                client = AnalyticsClient(self.settings.base_url, self.settings.api_key, budget,
+                                         **options.client_options)
             except AccessDenied as exc:
                 raise UsageError(str(exc)) from None
             try:
@@ -259,27 +262,25 @@ class Load:
             pipeline.load()
 
     def _verified_cursors(self, pipeline: dlt.Pipeline) -> dict[str, dt.date | None]:
-        """Cursors from state, ignoring any whose table holds no rows at the destination.
+        """Cursors from local state, unless the destination holds no state of this pipeline at all.
 
-        Local state can outlive the data (a dropped schema, a deleted DuckDB file); trusting it would
-        skip those days for good, so such endpoints load from the earliest day again.
+        Local state can outlive the data (a deleted DuckDB file, a dropped dataset); trusting it would skip
+        those days for good, so then every endpoint loads from the earliest day again.
         """
         cursors = resource_cursors(pipeline)
         if not any(cursors.values()):
             return cursors
         with pipeline.sql_client() as sql:
-            for table, cursor in cursors.items():
-                if cursor is None:
-                    continue
-                try:
-                    rows = sql.execute_sql(f"SELECT 1 FROM {sql.make_qualified_table_name(table)} LIMIT 1")
-                except Exception:  # the table does not exist
-                    rows = []
-                if not rows:
-                    log.warning("state says %s is loaded through %s but the destination has no rows: loading it "
-                                "from the earliest day again", table, cursor)
-                    cursors[table] = None
-        return cursors
+            try:
+                table = sql.make_qualified_table_name(pipeline.default_schema.state_table_name)
+                rows = sql.execute_sql(f"SELECT 1 FROM {table} WHERE pipeline_name = '{pipeline.pipeline_name}'")
+            except Exception:  # no state table: nothing was ever loaded there
+                rows = []
+        if rows:
+            return cursors
+        log.warning("local state says data was loaded, but destination %s holds none of pipeline %s: loading "
+                    "from the earliest day again", self.options.destination, pipeline.pipeline_name)
+        return {table: None for table in cursors}
 
     def _load(self, pipeline: dlt.Pipeline, client: AnalyticsClient) -> None:
         options, settings = self.options, self.settings
@@ -309,7 +310,7 @@ class Load:
                         latest = self._lower_latest(latest, unit, exc)
                         prefetcher.restrict(lambda e, u, limit=latest: u.last <= limit)
                         batch = self._truncated(fetch, endpoint, unit, latest)
-                    elif isinstance(exc, AccessDenied):
+                    elif isinstance(exc, SetupError):
                         raise UsageError(str(exc)) from None
                     elif exc is not None:
                         failure = exc if isinstance(exc, AnalyticsAPIError) else AnalyticsAPIError(
@@ -392,8 +393,14 @@ class Load:
         self._clear_empty_days(pipeline, batches)
         source = claude_analytics_batches(batches, earliest=self.earliest, move_cursor=True)
         self.destination.apply_layout(source)
-        pipeline.run(source, loader_file_format=self.destination.file_format)
         s = self.summary
+        # pipeline.run, step by step: the steps are where a crash may hit (see crash_point)
+        pipeline.extract(source, loader_file_format=self.destination.file_format)
+        crash_point("extract", s.chunks + 1)
+        pipeline.normalize()
+        crash_point("normalize", s.chunks + 1)
+        pipeline.load()
+        crash_point("load", s.chunks + 1)
         s.chunks += 1
         s.units_loaded += len(batches)
         for batch in batches:
@@ -403,6 +410,18 @@ class Load:
         if self.options.on_progress:
             self.options.on_progress(s)
         log.info("committed %d unit(s), %d row(s)", len(batches), sum(b.rows for b in batches))
+
+
+CRASH_ENV = "CLAUDE_ANALYTICS_CRASH_AFTER"  # test hook, e.g. "normalize:2"
+
+
+def crash_point(step: str, chunk: int) -> None:
+    """Kill this process with SIGKILL after `step` of `chunk` when CRASH_ENV asks for it (crash tests only)."""
+    wanted = os.environ.get(CRASH_ENV)
+    if wanted and wanted == f"{step}:{chunk}":
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def run_load(options: RunOptions) -> RunSummary:

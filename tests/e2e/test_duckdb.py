@@ -98,3 +98,13 @@ def test_schema_growth_adds_columns(start_simulator):
     assert column_types("connector_usage")["average_latency_ms"] == "BIGINT"
     assert column_types("user_activity")["office_word_message_count"] == "BIGINT"
     assert_all_tables_equal(sim, first, latest)
+
+
+def test_a_deleted_warehouse_is_reloaded_in_full_despite_local_state(start_simulator):
+    import os
+
+    sim = start_simulator(users=10, seed=12)
+    first = load(sim, history_days=5).earliest_day
+    os.remove("warehouse.duckdb")
+    load(sim, history_days=5)
+    assert_all_tables_equal(sim, first, sim.latest_available_day())
