@@ -55,6 +55,22 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="validate configuration and key; show the next run's plan")
     _common(check)
 
+    status = commands.add_parser(
+        "status", help="per table: days loaded, gaps, last load, days about to leave the API's history",
+        description="Reads the warehouse only. Exit 0 when healthy, 3 when something needs attention "
+                    "(gaps, days at risk, too far behind, last run failed), 2 when it cannot be read.")
+    _common(status)
+    status.add_argument("--duckdb-file", default=None, help="DuckDB file to read (default: as `run` uses)")
+    status.add_argument("--max-days-behind", type=int, default=1,
+                        help="days behind the latest available day before status asks for attention (default 1)")
+    status.add_argument("--format", default="text", choices=["text", "json"], dest="output_format")
+
+    report = commands.add_parser("report", help="write a self-contained HTML report with charts from the warehouse")
+    _common(report)
+    report.add_argument("--duckdb-file", default=None, help="DuckDB file to read (default: as `run` uses)")
+    report.add_argument("--output", default="report.html", help="HTML file to write (default: report.html)")
+    report.add_argument("--title", default="Claude usage report")
+
     demo = commands.add_parser("demo", help="the whole job against the bundled simulator, into demo.duckdb")
     demo.add_argument("--duckdb-file", default="demo.duckdb")
     demo.add_argument("--users", type=int, default=200)
@@ -93,19 +109,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     options = RunOptions(settings, command=args.command, destination=args.destination,
                          dataset_name=args.dataset_name, endpoints=args.endpoints, wait_for_lock=args.wait,
                          start_date=getattr(args, "start_date", None), end_date=getattr(args, "end_date", None),
-                         on_progress=_progress_printer())
-    summary = run_load(options)
+                         )
+    from .progress import Progress
+
+    with Progress(settings.requests_per_minute) as progress:
+        options.on_progress, options.on_fetched = progress.committed, progress.fetched
+        summary = run_load(options)
     _print_summary(summary)
     return EXIT_OK
-
-
-def _progress_printer() -> Callable:
-    def show(summary) -> None:
-        done, total = summary.units_loaded, summary.planned_units
-        log.info("progress: %d/%d request units committed, %d rows, %d requests", done, total,
-                 sum(summary.rows_loaded.values()), summary.requests)
-
-    return show
 
 
 def _print_summary(summary) -> None:
@@ -147,12 +158,31 @@ class _UsageExit(Exception):
     pass
 
 
+def cmd_status(args: argparse.Namespace) -> int:
+    from .status import run_status
+
+    settings = _settings()
+    _configure_logging(args.log_level, settings.api_key)
+    return run_status(settings, args.destination, args.dataset_name, args.endpoints, duckdb_file=args.duckdb_file,
+                      max_days_behind=args.max_days_behind, output_format=args.output_format)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .report import run_report
+
+    settings = _settings()
+    _configure_logging(args.log_level, settings.api_key)
+    return run_report(settings, args.destination, args.dataset_name, args.endpoints, args.output,
+                      duckdb_file=args.duckdb_file, title=args.title)
+
+
 def _usage(message: str) -> _UsageExit:
     return _UsageExit(message)
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "run": cmd_run, "backfill": cmd_run, "check": cmd_check, "demo": cmd_demo, "simulate": cmd_simulate,
+    "status": cmd_status, "report": cmd_report,
 }
 
 
