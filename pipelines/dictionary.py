@@ -90,6 +90,8 @@ def generate() -> str:
         "- A field the API starts sending later becomes a new nullable column on the next run, named by the "
         "same rule (`<x>_metrics` → `<x>`, `core_metrics` dropped, `email_address` → `email`, segments joined "
         "with `_`). A value whose type changes lands in a variant column `<name>__v_<type>`.",
+        "- The endpoint tables carry no dlt bookkeeping columns (rows are loaded as Arrow tables); "
+        "`_dlt_loads` records every load.",
         "",
         "## Types",
         "",
@@ -115,8 +117,6 @@ def generate() -> str:
                 "| `date` | `date` | (the requested day) | The UTC day the row describes |"]
         for f in e.fields:
             out.append(f"| `{column_name(f.path)}` | `{f.data_type}` | `{'.'.join(f.path)}` | {_cell(f.description)} |")
-        for name, data_type, meaning in DLT_COLUMNS:
-            out.append(f"| `{name}` | `{data_type}` | — | {meaning} |")
     out += ["", f"### {RUN_LOG_TABLE}", "",
             "The run log: one row per `run`/`backfill`, appended when the run ends, whatever the outcome. "
             "Read it for alerting and freshness dashboards; `claude-analytics status` does.", "",
