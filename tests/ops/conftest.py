@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,3 +46,21 @@ def loaded(tmp_path_factory) -> Loaded:
             os.environ["DLT_DATA_DIR"] = saved
     yield Loaded(sim, str(Path(home / "w.duckdb")), summary)
     sim.stop()
+
+
+@pytest.fixture(autouse=True)
+def restore_logging():
+    """`claude-analytics` commands configure logging process-wide: put it back after each test."""
+    names = ("", "claude_analytics", "dlt", "httpx", "httpcore")
+    levels = {name: logging.getLogger(name).level for name in names}
+    handlers = list(logging.getLogger().handlers)
+    filters = {id(h): list(h.filters) for h in handlers}
+    yield
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if handler not in handlers:
+            root.removeHandler(handler)
+    for handler in handlers:
+        handler.filters[:] = filters[id(handler)]

@@ -65,7 +65,7 @@ def test_without_a_terminal_progress_is_a_log_line_at_most_every_interval(caplog
         clock.now += 1
         progress.fetched(summary(requests=i), None, DAY, 10)
     progress.fetched(summary(requests=120, rows_loaded={"user_activity": 1200}), None, DAY, 10)  # the last one
-    lines = [r.getMessage() for r in caplog.records]
+    lines = [r.getMessage() for r in caplog.records if r.name == "claude_analytics.progress"]
     assert len(lines) == 1 + 119 // 30 + 1  # first, one per 30 s, last
     assert lines[0].startswith("progress: 1/120 days×endpoints (1%), 1 requests")
     assert lines[-1].startswith("progress: 120/120 days×endpoints (100%), 120 requests, 1,200 rows fetched, "
@@ -108,5 +108,5 @@ def test_a_real_run_reports_every_unit(start_simulator, caplog):
     assert summary_.planned_days == 5 * days
     assert progress.days_done == 5 * days and progress.units_done == summary_.planned_units == 4 * days + 1
     assert progress.rows_fetched == sum(summary_.rows_loaded.values())
-    last = caplog.records[-1].getMessage()
+    last = [r for r in caplog.records if r.name == "claude_analytics.progress"][-1].getMessage()
     assert f"{5 * days}/{5 * days} days×endpoints (100%), {summary_.requests} requests" in last
