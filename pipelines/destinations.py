@@ -4,10 +4,10 @@ Credentials are plain dlt configuration (`DESTINATION__<NAME>__CREDENTIALS`, .dl
 docs/destinations.md for each destination's settings, permissions, costs and the load-format figures.
 
 Layout (applied to every resource the runner builds, see `Destination.apply_layout`):
-- BigQuery: tables partitioned by `date` (daily) and clustered by the entity key, so a day's delete-insert
-  touches one partition instead of the whole table;
+- BigQuery: tables partitioned by `date` (daily) and clustered by the entity key, so date-filtered queries
+  read only their days and the merge's deletes (by day and key) read fewer blocks;
 - Snowflake: clustering key (`date`, entity key);
-- DuckDB, Postgres: none (Postgres gets dlt's primary key constraint on (date, entity)).
+- DuckDB, Postgres: none.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ DEFAULT_DUCKDB_FILE = "warehouse.duckdb"  # not <dataset>.duckdb: DuckDB names t
 def _bigquery_layout(resource: DltResource, endpoint: Endpoint) -> DltResource:
     from dlt.destinations.adapters import bigquery_adapter
 
-    # Partitioned by day and clustered by entity, a day's delete-insert scans one partition, not the table.
+    # Partitioned by day and clustered by entity: date-filtered reads and the merge's deletes touch fewer blocks.
     return bigquery_adapter(resource, partition="date", cluster=list(endpoint.entity_key) or None)
 
 
