@@ -145,9 +145,9 @@ class Progress:
         extra = ""
         if s is not None and (s.retries or s.rate_limited):
             extra = f" ({s.retries} retries, {s.rate_limited} rate-limited)"
-        return (f"{self.days_done}/{total} days×endpoints ({pct:.0f}%), {requests} requests{extra}, "
-                f"{self.rows_fetched:,} rows fetched, {committed:,} committed, "
-                f"elapsed {duration(self.clock() - self.started)}, ETA {duration(self.eta_seconds())}")
+        return (f"{pct:.0f}% of {total} days×endpoints, ETA {duration(self.eta_seconds())}, elapsed "
+                f"{duration(self.clock() - self.started)}, {self.days_done} done, {requests} requests{extra}, "
+                f"{self.rows_fetched:,} rows fetched, {committed:,} committed")
 
     # -- output -------------------------------------------------------------------------------------
 

@@ -67,10 +67,9 @@ def test_without_a_terminal_progress_is_a_log_line_at_most_every_interval(caplog
     progress.fetched(summary(requests=120, rows_loaded={"user_activity": 1200}), None, DAY, 10)  # the last one
     lines = [r.getMessage() for r in caplog.records if r.name == "claude_analytics.progress"]
     assert len(lines) == 1 + 119 // 30 + 1  # first, one per 30 s, last
-    assert lines[0].startswith("progress: 1/120 days×endpoints (1%), 1 requests")
-    assert lines[-1].startswith("progress: 120/120 days×endpoints (100%), 120 requests, 1,200 rows fetched, "
-                                "1,200 committed")
-    assert lines[-1].endswith("ETA 0s")
+    assert lines[0].startswith("progress: 1% of 120 days×endpoints, ETA ") and "1 done, 1 requests" in lines[0]
+    assert lines[-1].startswith("progress: 100% of 120 days×endpoints, ETA 0s, elapsed 1m59s, 120 done, "
+                                "120 requests, 1,200 rows fetched, 1,200 committed")
     assert stream.getvalue() == ""  # nothing drawn
 
 
@@ -93,7 +92,7 @@ def test_on_a_terminal_one_line_is_redrawn_and_log_records_erase_it_first():
     finally:
         root.removeHandler(handler)
     assert out.count("\r\x1b[K[") == 2  # two draws
-    assert "[" + "." * 10 in out and "3/120 days×endpoints (2%), 3 requests (1 retries, 0 rate-limited)" in out
+    assert "[" + "." * 10 in out and "2% of 120 days×endpoints, ETA " in out and "3 done, 3 requests (1 retries, 0 rate" in out  # cut at the terminal width
     assert "\r\x1b[Ksomething happened\n" in out  # the bar was erased before the record
     assert not handler.filters  # detached on exit
 
@@ -109,4 +108,5 @@ def test_a_real_run_reports_every_unit(start_simulator, caplog):
     assert progress.days_done == 5 * days and progress.units_done == summary_.planned_units == 4 * days + 1
     assert progress.rows_fetched == sum(summary_.rows_loaded.values())
     last = [r for r in caplog.records if r.name == "claude_analytics.progress"][-1].getMessage()
-    assert f"{5 * days}/{5 * days} days×endpoints (100%), {summary_.requests} requests" in last
+    assert f"100% of {5 * days} days×endpoints, ETA 0s" in last
+    assert f"{5 * days} done, {summary_.requests} requests" in last
