@@ -188,14 +188,14 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from sources.claude_analytics.client import AccessDenied
+    from sources.claude_analytics.client import SetupError
     from sources.claude_analytics.settings import ConfigError
 
     from .runner import RunFailed, UsageError
 
     try:
         return COMMANDS[args.command](args)
-    except (_UsageExit, UsageError, ConfigError, AccessDenied) as exc:
+    except (_UsageExit, UsageError, ConfigError, SetupError) as exc:
         print(f"claude-analytics: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except RunFailed as exc:

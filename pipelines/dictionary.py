@@ -28,7 +28,7 @@ SQL_TYPES: dict[str, tuple[str, str, str, str]] = {
     "decimal": ("DECIMAL(38,9)", "numeric(38,9)", "NUMERIC(38,9)", "NUMBER(38,9)"),
     "text": ("VARCHAR", "character varying", "STRING", "VARCHAR"),
     "date": ("DATE", "date", "DATE", "DATE"),
-    "timestamp": ("TIMESTAMP WITH TIME ZONE", "timestamp with time zone", "TIMESTAMP", "TIMESTAMP_TZ"),
+    "timestamp": ("TIMESTAMP WITH TIME ZONE", "timestamp with time zone", "TIMESTAMP", "TIMESTAMP_LTZ"),
     "bool": ("BOOLEAN", "boolean", "BOOL", "BOOLEAN"),
 }
 

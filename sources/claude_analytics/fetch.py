@@ -103,6 +103,12 @@ class Prefetcher:
             with self._changed:
                 self._futures.append(future)
                 self._changed.notify_all()
+            if len(self._futures) == 1 and not future.cancelled():
+                # The first unit goes alone: a rejected key or a wrong URL then fails after one request,
+                # not after one per worker. If it failed, nothing else is fetched.
+                wait([future])
+                if future.exception() is not None:
+                    self._keep = lambda endpoint, unit: False
 
     def results(self) -> Iterator[tuple[Endpoint, Unit, Future]]:
         """(endpoint, unit, finished or cancelled future), in plan order."""

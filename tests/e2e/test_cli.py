@@ -58,7 +58,7 @@ BAD_INPUT = [
     ("in the future", ["backfill", "--end-date", FUTURE], {}, "not available yet", 0),
     ("unknown endpoint", ["run", "--endpoints", "users,plugins"], {}, "unknown endpoint plugins", 0),
     ("missing key", ["run"], {"SOURCES__CLAUDE_ANALYTICS__API_KEY": None}, "no API key", 0),
-    ("rejected key", ["run"], {"SOURCES__CLAUDE_ANALYTICS__API_KEY": "sk-ant-wrong"}, "read:analytics", 5),
+    ("rejected key", ["run"], {"SOURCES__CLAUDE_ANALYTICS__API_KEY": "sk-ant-wrong"}, "read:analytics", 1),
     ("unreachable base URL", ["run"],
      {"SOURCES__CLAUDE_ANALYTICS__BASE_URL": "http://127.0.0.1:{port}/v1/organizations/analytics"},
      "cannot connect", 0),
