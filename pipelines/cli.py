@@ -92,20 +92,27 @@ def _configure_logging(level: str, secret: str | None) -> None:
     configure(level, secret)
 
 
-def _settings():
+NO_KEY = ("no API key is configured: set SOURCES__CLAUDE_ANALYTICS__API_KEY or api_key under "
+          "[sources.claude_analytics] in .dlt/secrets.toml (try `claude-analytics demo` without one)")
+
+
+def _settings(args: argparse.Namespace, *, need_key: bool = False):
+    """Resolved configuration, with logging set up to redact its key; a missing key is a usage error."""
     from sources.claude_analytics.settings import load_settings
 
-    return load_settings()
+    from .runner import UsageError
+
+    settings = load_settings()
+    _configure_logging(args.log_level, settings.api_key)
+    if need_key and not settings.api_key:
+        raise UsageError(NO_KEY)
+    return settings
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from .runner import RunOptions, run_load
 
-    settings = _settings()
-    _configure_logging(args.log_level, settings.api_key)
-    if not settings.api_key:
-        raise _usage("no API key is configured: set SOURCES__CLAUDE_ANALYTICS__API_KEY or api_key under "
-                     "[sources.claude_analytics] in .dlt/secrets.toml (try `claude-analytics demo` without one)")
+    settings = _settings(args, need_key=True)
     options = RunOptions(settings, command=args.command, destination=args.destination,
                          dataset_name=args.dataset_name, endpoints=args.endpoints, wait_for_lock=args.wait,
                          start_date=getattr(args, "start_date", None), end_date=getattr(args, "end_date", None),
@@ -132,11 +139,7 @@ def _print_summary(summary) -> None:
 def cmd_check(args: argparse.Namespace) -> int:
     from .check import run_check
 
-    settings = _settings()
-    _configure_logging(args.log_level, settings.api_key)
-    if not settings.api_key:
-        raise _usage("no API key is configured: set SOURCES__CLAUDE_ANALYTICS__API_KEY or api_key under "
-                     "[sources.claude_analytics] in .dlt/secrets.toml")
+    settings = _settings(args, need_key=True)
     return run_check(settings, args.destination, args.dataset_name, args.endpoints)
 
 
@@ -154,15 +157,10 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-class _UsageExit(Exception):
-    pass
-
-
 def cmd_status(args: argparse.Namespace) -> int:
     from .status import run_status
 
-    settings = _settings()
-    _configure_logging(args.log_level, settings.api_key)
+    settings = _settings(args)
     return run_status(settings, args.destination, args.dataset_name, args.endpoints, duckdb_file=args.duckdb_file,
                       max_days_behind=args.max_days_behind, output_format=args.output_format)
 
@@ -170,14 +168,9 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from .report import run_report
 
-    settings = _settings()
-    _configure_logging(args.log_level, settings.api_key)
+    settings = _settings(args)
     return run_report(settings, args.destination, args.dataset_name, args.endpoints, args.output,
                       duckdb_file=args.duckdb_file, title=args.title)
-
-
-def _usage(message: str) -> _UsageExit:
-    return _UsageExit(message)
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
@@ -195,7 +188,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         return COMMANDS[args.command](args)
-    except (_UsageExit, UsageError, ConfigError, SetupError) as exc:
+    except (UsageError, ConfigError, SetupError) as exc:
         print(f"claude-analytics: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except RunFailed as exc:
