@@ -181,8 +181,9 @@ def build_plan(endpoints: list[Endpoint], cursors: dict[str, dt.date | None], *,
 
 
 def fetch_workers(requests_per_minute: int) -> int:
-    """Enough threads that ~4 s of server latency cannot idle the budget."""
-    return max(4, min(64, math.ceil(requests_per_minute / 60 * 4)))
+    """Enough threads that ~4 s of server latency cannot idle the budget (and a window's last requests
+    are not queued behind each other)."""
+    return max(8, min(64, math.ceil(requests_per_minute / 60 * 4)))
 
 
 class Load:

@@ -53,7 +53,7 @@ def requests_still_needed(latest: dt.date, earliest: dt.date) -> int:
 
 @pytest.mark.parametrize("crash", ["fetching", "extract:2", "normalize:3", "load:4"])
 def test_sigkill_then_rerun_equals_the_simulator_without_refetching_committed_days(start_simulator, crash):
-    # 4 fetch workers (60/min) and 0.3 s latency: fetching spans a few seconds of chunk commits
+    # 8 fetch workers (60/min) and 0.3 s latency: fetching spans several chunk commits
     sim = start_simulator(users=15, seed=31, faults=FaultConfig(latency_min=0.3, latency_max=0.3))
     latest = sim.latest_available_day()
     earliest = dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=HISTORY_DAYS)
