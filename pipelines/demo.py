@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sys
 import time
 from pathlib import Path
 
@@ -44,7 +45,9 @@ def run_demo(duckdb_file: str, *, users: int, seed: int, requests_per_minute: in
             rows, days = con.execute(f"select count(*), count(distinct date) from {summary.dataset_name}.{endpoint.table}"
                                  ).fetchone()
             print(f"  {endpoint.table:<20} {rows:>8} rows over {days:>3} days")
-    print("\nTry a query (duckdb CLI, or python -c 'import duckdb; ...'):\n"
-          f"  duckdb {duckdb_file} \"select date, daily_active_user_count, weekly_active_user_count, "
-          f"daily_adoption_rate from {summary.dataset_name}.activity_summary order by date desc limit 7\"")
+    query = (f"select date, daily_active_user_count, weekly_active_user_count, daily_adoption_rate "
+             f"from {summary.dataset_name}.activity_summary order by date desc limit 7")
+    print(f"\nTry a query (the BI views are there too, e.g. {summary.dataset_name}.v_daily_adoption):\n"
+          f"  {sys.executable} -c \"import duckdb; duckdb.connect('{duckdb_file}', read_only=True)"
+          f".sql('{query}').show()\"")
     return 0
