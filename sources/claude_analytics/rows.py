@@ -149,6 +149,17 @@ class ShapeError(ValueError):
     """A row cannot be placed: its day is missing or malformed."""
 
 
+class _PathNode:
+    """One level of the JSON paths a shaper has seen: leaf key → column name, key → nested level."""
+
+    __slots__ = ("path", "leaves", "children")
+
+    def __init__(self, path: tuple[str, ...]) -> None:
+        self.path = path
+        self.leaves: dict[str, str] = {}
+        self.children: dict[str, _PathNode] = {}
+
+
 class TableShaper:
     """Shapes an endpoint's rows into Arrow tables; remembers column types across calls.
 
@@ -164,6 +175,7 @@ class TableShaper:
         self.money = money_columns(endpoint)
         self.keys = endpoint.primary_key
         self._names: dict[tuple[str, ...], str] = {}
+        self._paths = _PathNode(())  # JSON paths seen so far → column names (shape's hot path)
         self._warned: set[tuple[str, str]] = set()
 
     # -- flattening -------------------------------------------------------------------------------
@@ -183,6 +195,35 @@ class TableShaper:
         out: dict[str, Any] = {}
         self._flatten(row, (), out)
         return out
+
+    def _gather(self, obj: dict, node: "_PathNode", index: int, columns: dict[str, list]) -> None:
+        """Append row `index`'s leaves to `columns` (column name → values of rows 0..index); pads gaps with None.
+
+        The column-wise twin of `flatten`, without a dict per row: same names, and as there, when two paths
+        of one row map to the same name the last one wins.
+        """
+        leaves = node.leaves
+        for key, value in obj.items():
+            if isinstance(value, dict):
+                child = node.children.get(key)
+                if child is None:
+                    child = node.children[key] = _PathNode((*node.path, key))
+                self._gather(value, child, index, columns)
+                continue
+            name = leaves.get(key)
+            if name is None:
+                name = leaves[key] = column_name((*node.path, key))
+            values = columns.get(name)
+            if values is None:
+                columns[name] = values = [None] * index
+            filled = len(values)
+            if filled == index:
+                values.append(value)
+            elif filled < index:
+                values.extend([None] * (index - filled))
+                values.append(value)
+            else:
+                values[index] = value
 
     # -- shaping ----------------------------------------------------------------------------------
 
@@ -210,24 +251,34 @@ class TableShaper:
         Rows without an entity key are dropped with a warning: they could never be merged.
         """
         where = where or f"{self.endpoint.path} {day}"
-        flat: list[dict] = []
-        missing = 0
-        for row in rows:
+        # Column-wise: one list per column, no dict per row (this is the per-row cost of every load).
+        columns: dict[str, list] = {}
+        dates: list[dt.date] = []
+        for index, row in enumerate(rows):
             if not isinstance(row, dict):
                 raise ShapeError(f"{where}: a row is a JSON {type(row).__name__}, not an object")
-            stamped = self._row_day(row, day)
-            record = self.flatten(row)
-            for key in PERIOD_KEYS:
-                record.pop(key, None)
-            record["date"] = stamped
-            if any(record.get(k) is None for k in self.keys):
-                missing += 1
-                continue
-            flat.append(record)
+            dates.append(self._row_day(row, day))
+            self._gather(row, self._paths, index, columns)
+        count = len(dates)
+        for key in PERIOD_KEYS:
+            columns.pop(key, None)
+        columns.pop("date", None)
+        columns["date"] = dates
+        for values in columns.values():
+            if len(values) < count:
+                values.extend([None] * (count - len(values)))
+        keys = [columns.get(k) for k in self.keys]
+        if any(values is None for values in keys):
+            missing = set(range(count))
+        else:
+            missing = {i for values in keys for i, v in enumerate(values) if v is None}
         if missing:
-            log.warning("%s: skipped %d row(s) without %s: they cannot be merged", where, missing,
+            log.warning("%s: skipped %d row(s) without %s: they cannot be merged", where, len(missing),
                         " / ".join(self.keys[1:]) or "a day")
-        return self._to_arrow(flat, where)
+            kept = [i for i in range(count) if i not in missing]
+            columns = {name: [values[i] for i in kept] for name, values in columns.items()}
+            count = len(kept)
+        return self._to_arrow(columns, count, where)
 
     def finish(self, table: pa.Table, first: dt.date, last: dt.date, *, where: str = "") -> pa.Table:
         """The unit's table: rows within [first, last], one per key (the last one wins, with a warning)."""
@@ -244,16 +295,17 @@ class TableShaper:
                         len(inside) - len(last_of), " / ".join(self.keys))
         return table.take(sorted(last_of.values()))
 
-    def _to_arrow(self, flat: list[dict], where: str) -> pa.Table:
+    def _to_arrow(self, gathered: dict[str, list], count: int, where: str) -> pa.Table:
         names: dict[str, None] = dict.fromkeys(self.types)
-        for record in flat:
-            for name in record:
-                if name not in names:
-                    names[name] = None
+        for name in gathered:
+            if name not in names:
+                names[name] = None
         columns: dict[str, list] = {}
         variants: dict[str, list] = {}
         for name in names:
-            values = [record.get(name) for record in flat]
+            values = gathered.get(name)
+            if values is None:
+                values = [None] * count
             data_type = self.types.get(name)
             if data_type is None:
                 first = next((v for v in values if v is not None), None)
