@@ -71,6 +71,15 @@ class UnitFetcher:
         return Batch(endpoint, unit, table)
 
 
+def _skipped() -> Future:
+    """A future for a unit that is not fetched: cancelled *and notified*, so `wait` returns at once
+    (a plain `Future().cancel()` stays un-notified and would block a waiter forever)."""
+    future: Future = Future()
+    future.cancel()
+    future.set_running_or_notify_cancel()
+    return future
+
+
 class Prefetcher:
     """Runs `fetch` over `plan` on `workers` threads, at most `max_ahead` units ahead of the consumer."""
 
@@ -98,8 +107,7 @@ class Prefetcher:
             if self._keep(endpoint, unit):
                 future = self._pool.submit(self._fetch, endpoint, unit)
             else:
-                future = Future()
-                future.cancel()
+                future = _skipped()
             with self._changed:
                 self._futures.append(future)
                 self._changed.notify_all()
