@@ -18,7 +18,7 @@ import time
 
 from claude_analytics_simulator import FaultConfig, Simulator, SimulatorConfig
 from pipelines.runner import RunOptions, run_load
-from sources.claude_analytics.settings import ClaudeAnalyticsConfiguration, validate
+from sources.claude_analytics.settings import ClaudeAnalyticsSettings, validate
 
 
 def measure(days: int, latency: float = 1.0, budget: int = 60) -> dict:
@@ -28,7 +28,7 @@ def measure(days: int, latency: float = 1.0, budget: int = 60) -> dict:
                                     faults=FaultConfig(latency_min=latency, latency_max=latency)))
     sim.start()
     try:
-        settings = ClaudeAnalyticsConfiguration()
+        settings = ClaudeAnalyticsSettings()
         settings.api_key, settings.base_url = sim.api_key, sim.base_url
         settings.requests_per_minute = budget
         settings.history_days = days

@@ -94,9 +94,9 @@ def cpu_seconds() -> float:
 
 
 def _settings(params: dict[str, Any]):
-    from sources.claude_analytics.settings import ClaudeAnalyticsConfiguration, validate
+    from sources.claude_analytics.settings import ClaudeAnalyticsSettings, validate
 
-    s = ClaudeAnalyticsConfiguration()
+    s = ClaudeAnalyticsSettings()
     s.api_key = params.get("api_key") or "bench-unused-key"
     s.base_url = params.get("base_url") or "http://127.0.0.1:9/unused"
     s.requests_per_minute = int(params.get("budget", 60))

@@ -12,7 +12,7 @@ from sources.claude_analytics import days as day_math
 from sources.claude_analytics.budget import shared_budget
 from sources.claude_analytics.client import AnalyticsAPIError, AnalyticsClient, DayNotAvailable, SetupError
 from sources.claude_analytics.endpoints import Endpoint, select
-from sources.claude_analytics.settings import ClaudeAnalyticsConfiguration
+from sources.claude_analytics.settings import ClaudeAnalyticsSettings
 
 from .runner import UsageError, build_plan, first_line, make_pipeline, resource_cursors
 
@@ -35,7 +35,7 @@ def estimate_requests(plan: list, users_per_day: int, page_size: int) -> int:
     return sum(pages if endpoint.name == "users" else 1 for endpoint, _ in plan)
 
 
-def run_check(settings: ClaudeAnalyticsConfiguration, destination: str, dataset_name: str,
+def run_check(settings: ClaudeAnalyticsSettings, destination: str, dataset_name: str,
               endpoints: str | None) -> int:
     try:
         chosen = select(endpoints)

@@ -12,7 +12,7 @@ from dlt.common.pipeline import get_dlt_pipelines_dir
 
 from claude_analytics_simulator import Simulator, SimulatorConfig
 from sources.claude_analytics.endpoints import ENDPOINTS
-from sources.claude_analytics.settings import ClaudeAnalyticsConfiguration, validate
+from sources.claude_analytics.settings import ClaudeAnalyticsSettings, validate
 
 from .runner import RunOptions, run_load
 
@@ -27,7 +27,7 @@ def run_demo(duckdb_file: str, *, users: int, seed: int, requests_per_minute: in
     simulator = Simulator(SimulatorConfig(users=users, seed=seed, rate_limit=requests_per_minute))
     base_url = simulator.start()
     try:
-        settings = ClaudeAnalyticsConfiguration()
+        settings = ClaudeAnalyticsSettings()
         settings.api_key = simulator.api_key
         settings.base_url = base_url
         settings.requests_per_minute = requests_per_minute

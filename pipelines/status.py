@@ -28,7 +28,7 @@ from typing import Any
 
 from sources.claude_analytics import days as day_math
 from sources.claude_analytics.endpoints import Endpoint, select
-from sources.claude_analytics.settings import ClaudeAnalyticsConfiguration
+from sources.claude_analytics.settings import ClaudeAnalyticsSettings
 
 from .runlog import RUN_LOG_TABLE
 from .runner import UsageError
@@ -189,7 +189,7 @@ def _run_summary(run: dict[str, Any]) -> dict[str, Any]:
                                      "rate_limited", "retries", "days_behind")}
 
 
-def read_status(warehouse: Warehouse, endpoints: list[Endpoint], settings: ClaudeAnalyticsConfiguration, *,
+def read_status(warehouse: Warehouse, endpoints: list[Endpoint], settings: ClaudeAnalyticsSettings, *,
                 today: dt.date | None = None, max_days_behind: int = DEFAULT_MAX_DAYS_BEHIND) -> Status:
     today = today or day_math.utc_today()
     earliest = day_math.earliest_day(today, settings.history_days, settings.start_day())
@@ -246,7 +246,7 @@ def format_status(status: Status) -> str:
     return "\n".join(lines)
 
 
-def run_status(settings: ClaudeAnalyticsConfiguration, destination: str, dataset_name: str, endpoints: str | None,
+def run_status(settings: ClaudeAnalyticsSettings, destination: str, dataset_name: str, endpoints: str | None,
                *, duckdb_file: str | None = None, max_days_behind: int = DEFAULT_MAX_DAYS_BEHIND,
                output_format: str = "text", today: dt.date | None = None) -> int:
     try:

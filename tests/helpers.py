@@ -12,13 +12,13 @@ from typing import Any, Iterable
 
 from sources.claude_analytics.endpoints import Endpoint
 from sources.claude_analytics.rows import column_name
-from sources.claude_analytics.settings import ClaudeAnalyticsConfiguration, validate
+from sources.claude_analytics.settings import ClaudeAnalyticsSettings, validate
 
 PERIOD_KEYS = {"starting_at", "ending_at", "starting_date", "ending_date"}
 
 
-def settings_for(sim, **overrides: Any) -> ClaudeAnalyticsConfiguration:
-    s = ClaudeAnalyticsConfiguration()
+def settings_for(sim, **overrides: Any) -> ClaudeAnalyticsSettings:
+    s = ClaudeAnalyticsSettings()
     s.api_key = sim.api_key
     s.base_url = sim.base_url
     s.requests_per_minute = 100_000

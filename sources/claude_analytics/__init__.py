@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Iterable, Iterator, Optional, Sequence
 
 import dlt
 from dlt.sources import DltResource
@@ -27,7 +27,7 @@ from .client import AnalyticsClient, DayNotAvailable
 from .endpoints import ENDPOINTS, Endpoint, select
 from .fetch import Batch, UnitFetcher
 from .rows import TableShaper
-from .settings import ClaudeAnalyticsConfiguration, load_settings
+from .settings import DEFAULT_BASE_URL, MAX_PAGE_SIZE, ClaudeAnalyticsSettings, validate
 
 __all__ = ["claude_analytics", "claude_analytics_batches", "ENDPOINTS", "plan_units", "cursor_of"]
 
@@ -113,22 +113,36 @@ def _sequential(fetch: UnitFetcher, endpoint: Endpoint, units: list[day_math.Uni
 
 @dlt.source(name=SOURCE_NAME, max_table_nesting=0)
 def claude_analytics(
-    endpoints: str | list[str] | None = None,
-    start_date: str | dt.date | None = None,
-    end_date: str | dt.date | None = None,
-    settings: ClaudeAnalyticsConfiguration | None = None,
+    api_key: str = dlt.secrets.value,
+    base_url: str = DEFAULT_BASE_URL,
+    requests_per_minute: int = 60,
+    availability_lag_days: int = 3,
+    lookback_days: int = 3,
+    history_days: int = 90,
+    start_date: Optional[str] = None,
+    page_size: int = MAX_PAGE_SIZE,
+    endpoints: Optional[str] = None,
+    range_start: Optional[str] = None,
+    range_end: Optional[str] = None,
 ) -> list[DltResource]:
-    """The Claude Enterprise Analytics API as a dlt source (configuration from [sources.claude_analytics]).
+    """The Claude Enterprise Analytics API as a dlt source.
 
-    Without dates each resource loads from its cursor (minus `lookback_days`) to the latest available day;
-    with `start_date`/`end_date` it merges that range and moves no cursor backwards.
+    Configuration is injected by dlt from `[sources.claude_analytics]` (or `SOURCES__CLAUDE_ANALYTICS__*`)
+    like any verified source. Without a range each resource loads from its cursor (minus `lookback_days`)
+    to the latest available day; with `range_start`/`range_end` it merges that range and moves no cursor
+    backwards.
     """
-    settings = settings or load_settings()
+    settings = ClaudeAnalyticsSettings()
+    for key, value in dict(api_key=api_key, base_url=base_url, requests_per_minute=requests_per_minute,
+                           availability_lag_days=availability_lag_days, lookback_days=lookback_days,
+                           history_days=history_days, start_date=start_date, page_size=page_size).items():
+        setattr(settings, key, value)
+    validate(settings)
     today = day_math.utc_today()
     earliest = day_math.earliest_day(today, settings.history_days, settings.start_day())
     latest = day_math.latest_day(today, settings.availability_lag_days)
-    start = day_math.parse_day(start_date, "start_date") if start_date else None
-    end = day_math.parse_day(end_date, "end_date") if end_date else None
+    start = day_math.parse_day(range_start, "range_start") if range_start else None
+    end = day_math.parse_day(range_end, "range_end") if range_end else None
     client = AnalyticsClient(settings.base_url, settings.api_key,
                              shared_budget(settings.base_url, settings.api_key, settings.requests_per_minute))
     chosen = select(endpoints)

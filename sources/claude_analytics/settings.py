@@ -25,7 +25,9 @@ class ConfigError(ValueError):
 
 
 @configspec
-class ClaudeAnalyticsConfiguration(BaseConfiguration):
+class ClaudeAnalyticsSettings(BaseConfiguration):
+    # Not named ClaudeAnalyticsConfiguration: dlt registers the spec it derives from the
+    # `claude_analytics` source function under that name in the source's module.
     api_key: Optional[TSecretStrValue] = None
     base_url: str = DEFAULT_BASE_URL
     requests_per_minute: int = 60
@@ -48,10 +50,10 @@ _RANGES = {
 }
 
 
-def load_settings(**overrides: object) -> ClaudeAnalyticsConfiguration:
+def load_settings(**overrides: object) -> ClaudeAnalyticsSettings:
     """Resolve and validate the configuration; raises ConfigError with a one-line message."""
     try:
-        config = resolve_configuration(ClaudeAnalyticsConfiguration(), sections=SECTIONS)
+        config = resolve_configuration(ClaudeAnalyticsSettings(), sections=SECTIONS)
     except ConfigurationException as exc:
         reason = " ".join(str(exc).split())[:400] or type(exc).__name__
         raise ConfigError(f"configuration [sources.claude_analytics] is invalid: {reason} — fix the value or the "
@@ -63,7 +65,7 @@ def load_settings(**overrides: object) -> ClaudeAnalyticsConfiguration:
     return config
 
 
-def validate(config: ClaudeAnalyticsConfiguration) -> None:
+def validate(config: ClaudeAnalyticsSettings) -> None:
     for key, (low, high) in _RANGES.items():
         value = getattr(config, key)
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:

@@ -108,3 +108,26 @@ def test_a_deleted_warehouse_is_reloaded_in_full_despite_local_state(start_simul
     os.remove("warehouse.duckdb")
     load(sim, history_days=5)
     assert_all_tables_equal(sim, first, sim.latest_available_day())
+
+
+def test_the_plain_dlt_source_loads_the_same_tables(start_simulator, monkeypatch):
+    """`claude_analytics()` in anyone's own dlt pipeline, configured the dlt way (env vars here)."""
+    import dlt
+
+    from sources.claude_analytics import claude_analytics
+
+    sim = start_simulator(users=15, seed=13)
+    for key, value in {"API_KEY": sim.api_key, "BASE_URL": sim.base_url, "REQUESTS_PER_MINUTE": "100000",
+                       "AVAILABILITY_LAG_DAYS": "1", "HISTORY_DAYS": "35"}.items():
+        monkeypatch.setenv(f"SOURCES__CLAUDE_ANALYTICS__{key}", value)
+    pipeline = dlt.pipeline("own_pipeline", destination=dlt.destinations.duckdb("warehouse.duckdb"),
+                            dataset_name=DATASET)
+    pipeline.run(claude_analytics(), loader_file_format="parquet")
+    first = sim.latest_available_day() - dt.timedelta(days=34)
+    assert_all_tables_equal(sim, first, sim.latest_available_day())
+    sim.reset_stats()
+    pipeline.run(claude_analytics(), loader_file_format="parquet")  # incremental: the lookback window only
+    assert sim.stats()["total"] == 4 * 3 + 1
+    pipeline.run(claude_analytics(endpoints="skills", range_start=first.isoformat(), range_end=first.isoformat()))
+    assert sim.stats()["total"] == 4 * 3 + 1 + 1
+    assert_all_tables_equal(sim, first, sim.latest_available_day())
