@@ -166,20 +166,10 @@ def known_column_types(pipeline: dlt.Pipeline, table: str) -> dict[str, str]:
     return {name: col["data_type"] for name, col in columns.items() if col.get("data_type")}
 
 
-# Endpoints whose day is usually a chain of several pages (one row per active user): planned first.
-CHAINS_FIRST = frozenset({"users"})
-
-
 def build_plan(endpoints: list[Endpoint], cursors: dict[str, dt.date | None], *, earliest: dt.date,
                latest: dt.date, lookback_days: int, start: dt.date | None, end: dt.date | None
                ) -> list[tuple[Endpoint, day_math.Unit]]:
-    """All units of all endpoints, each endpoint oldest first (its cursor advances without gaps).
-
-    `/users` days come before everything else: each is a chain of pages fetched one round trip after
-    another (`next_page`). Planned last, the final days' chains would page one round trip at a time
-    after the budget's last window opens (17 s of a 2 s-latency backfill, docs/benchmarks.md); planned
-    first, that window holds single requests, which go out together.
-    """
+    """All units of all endpoints, oldest first, so every cursor advances together chunk by chunk."""
     plan = [
         (endpoint, unit)
         for endpoint in endpoints
@@ -187,7 +177,7 @@ def build_plan(endpoints: list[Endpoint], cursors: dict[str, dt.date | None], *,
                                lookback_days=lookback_days, start=start, end=end)
     ]
     order = {e.table: i for i, e in enumerate(endpoints)}
-    return sorted(plan, key=lambda item: (item[0].name not in CHAINS_FIRST, item[1].last, order[item[0].table]))
+    return sorted(plan, key=lambda item: (item[1].last, order[item[0].table]))
 
 
 def fetch_workers(requests_per_minute: int) -> int:
