@@ -43,6 +43,7 @@ class UnitFetcher:
         self.shapers = shapers
         self.page_size = page_size
         self._locks = {name: threading.Lock() for name in shapers}
+        self.answered = threading.Event()  # set once a page was answered and shaped (key, URL and shape work)
 
     def __call__(self, endpoint: Endpoint, unit: Unit) -> Batch:
         shaper = self.shapers[endpoint.table]
@@ -51,7 +52,9 @@ class UnitFetcher:
 
         def shape(rows: list[dict]) -> pa.Table:
             with lock:  # the shaper learns column types; keep that consistent across threads
-                return shaper.shape(rows, day, where=where)
+                table = shaper.shape(rows, day, where=where)
+            self.answered.set()
+            return table
 
         if endpoint.date_mode == "window":
             day = None
@@ -112,10 +115,16 @@ class Prefetcher:
                 self._futures.append(future)
                 self._changed.notify_all()
             if len(self._futures) == 1 and not future.cancelled():
-                # The first unit goes alone: a rejected key or a wrong URL then fails after one request,
-                # not after one per worker. If it failed, nothing else is fetched.
-                wait([future])
-                if future.exception() is not None:
+                # The first unit goes alone until the API has answered one page: a rejected key or a wrong URL
+                # then fails after one request, not after one per worker. If it failed, nothing else is fetched.
+                # Only until its first page, not through all its pages: a sliding-window budget repeats the
+                # spacing of the first window's sends in every later window, so a first /users day paging
+                # alone (7 round trips) spread the last window's requests out too (+15 s at 2 s latency).
+                answered = getattr(self._fetch, "answered", None)
+                while not future.done() and not (answered is not None and answered.wait(0.02)):
+                    if answered is None:
+                        wait([future])
+                if future.done() and future.exception() is not None:
                     self._keep = lambda endpoint, unit: False
 
     def results(self) -> Iterator[tuple[Endpoint, Unit, Future]]:
