@@ -1,6 +1,6 @@
 """`python -m bench [--quick]`: run the benchmark, print the tables, write docs/benchmarks.md.
 
-    .venv/bin/python -m bench                    # the full run (make bench): about 20 minutes
+    .venv/bin/python -m bench                    # the full run (make bench): about 15 minutes
     .venv/bin/python -m bench --quick            # scaled down, a few minutes → .bench/benchmarks-quick.md
     .venv/bin/python -m bench --skip-backfill    # only the load path
     .venv/bin/python -m bench --latencies 1 --no-postgres

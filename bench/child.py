@@ -39,28 +39,34 @@ def peak_rss_bytes() -> int:
     return int(peak if sys.platform == "darwin" else peak * 1024)
 
 
-def current_rss_bytes() -> int | None:
+def current_rss() -> tuple[int, int, int] | None:
+    """(RSS, anonymous, file-backed) bytes of this process now, or None (not Linux: no timeline)."""
     try:
-        with open("/proc/self/statm") as statm:
-            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):
-        return None  # not Linux: no timeline, ru_maxrss still gives the peak
+        fields = {}
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith(("VmRSS:", "RssAnon:", "RssFile:", "RssShmem:")):
+                    name, value = line.split()[:2]
+                    fields[name] = int(value) * 1024
+        return fields["VmRSS:"], fields["RssAnon:"], fields["RssFile:"] + fields.get("RssShmem:", 0)
+    except (OSError, ValueError, KeyError):
+        return None
 
 
 class RssSampler:
     """Samples this process's RSS every `interval` s, to say *when* the peak happened (Linux only)."""
 
     def __init__(self, interval: float = 0.2) -> None:
-        self.samples: list[tuple[float, int]] = []
+        self.samples: list[tuple[float, int, int, int]] = []  # (time, RSS, anonymous, file-backed)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, args=(interval,), name="bench-rss", daemon=True)
 
     def _run(self, interval: float) -> None:
         while not self._stop.is_set():
-            rss = current_rss_bytes()
+            rss = current_rss()
             if rss is None:
                 return
-            self.samples.append((time.monotonic(), rss))
+            self.samples.append((time.monotonic(), *rss))
             self._stop.wait(interval)
 
     def __enter__(self) -> "RssSampler":
@@ -72,11 +78,13 @@ class RssSampler:
         self._thread.join()
 
 
-def peak_phase(samples: list[tuple[float, int]], commits: list[dict], finished: float) -> dict[str, Any] | None:
-    """When the sampled peak happened: during a chunk commit, while fetching between commits, or at the end."""
+def peak_phase(samples: list[tuple[float, int, int, int]], commits: list[dict], finished: float
+               ) -> dict[str, Any] | None:
+    """When the sampled peak happened (during a chunk commit, while fetching, at the end) and what it was made of."""
     if not samples:
         return None
-    at, rss = max(samples, key=lambda s: s[1])
+    at, rss, anon, file_backed = max(samples, key=lambda s: s[1])
+    between = sorted(s[1] for s in samples if not any(c["start"] <= s[0] <= c["end"] for c in commits))
     phase = "fetching (between commits)"
     for number, c in enumerate(commits, 1):
         if c["start"] <= at <= c["end"]:
@@ -85,7 +93,8 @@ def peak_phase(samples: list[tuple[float, int]], commits: list[dict], finished: 
     else:
         if commits and at > commits[-1]["end"]:
             phase = "after the last commit (views, run log)"
-    return {"rss": rss, "phase": phase, "seconds_before_end": finished - at}
+    return {"rss": rss, "anon": anon, "file": file_backed, "phase": phase, "seconds_before_end": finished - at,
+            "median_outside_commits": between[len(between) // 2] if between else None}
 
 
 def cpu_seconds() -> float:
