@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import shlex
 import sys
 import time
@@ -94,6 +95,11 @@ def run_bench(backfill_config: BackfillConfig | None, latencies: tuple[float, ..
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(text)
+        # every figure of the run, request times included; not into docs/ (kept out of git in .bench/)
+        docs = output.resolve().parent == (REPO / "docs").resolve()
+        raw = REPO / ".bench" / f"{output.stem}.json" if docs else output.with_suffix(".json")
+        raw.parent.mkdir(parents=True, exist_ok=True)
+        raw.write_text(json.dumps(ctx, default=lambda o: getattr(o, "__dict__", str(o)), indent=1))
     return ctx
 
 
@@ -132,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     destinations = ("duckdb",) if args.no_postgres else ("duckdb", "postgres")
     command = "python -m bench" + ("" if not sys.argv[1:] else " " + shlex.join(sys.argv[1:]))
     if argv is None and sys.argv[1:] == []:
-        command = "make bench  (python -m bench)"
+        command = "make bench (python -m bench)"
     ctx = run_bench(None if args.skip_backfill else b, args.latencies or LATENCIES, None if args.skip_load else lc,
                     destinations, output, quick=args.quick, command=command, progress=lambda s: print(s, flush=True),
                     keep=args.keep)

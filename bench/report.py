@@ -198,8 +198,9 @@ def findings(ctx: dict[str, Any]) -> list[str]:
                 "each holding a 1,000-row page as JSON text and Python objects (~8 MB each) while shaping it, the prefetch "
                 "buffer of Arrow batches, and what the allocators (glibc's per-thread arenas, Arrow's mimalloc) keep after "
                 "freeing. A commit adds DuckDB's working memory for the staging insert and the delete-insert merge and "
-                "dlt's parquet extract, 100–200 MB for chunks of 20,000–70,000 rows. Python objects themselves peak "
-                "at about 85 MB (tracemalloc).")
+                "dlt's parquet extract"
+                + ("" if median is None else f": this peak is {(peak['peak_rss'] - median) / MB:,.0f} MB above that median")
+                + ". (Python objects themselves peak at about 85 MB, by tracemalloc on the scaled copy below.)")
             out.append(
                 "Levers, measured on a 10× time-scaled copy of this backfill on 2026-11-27 (peaks 555–625 MB without any): "
                 "Arrow's system allocator instead of mimalloc (`pa.set_memory_pool(pa.system_memory_pool())`) −30…60 MB; "
@@ -293,7 +294,7 @@ def markdown(ctx: dict[str, Any]) -> str:
         lines += [
             "## 3. Memory",
             "",
-            "Peak RSS (`ru_maxrss`) of the child process that ran each backfill above — the whole pipeline process: "
+            "Peak RSS (VmHWM) of the child process that ran each backfill above — the whole pipeline process: "
             "Python, dlt, DuckDB, pyarrow, the prefetch buffer and the pending chunk. The simulator is not in it.",
             "",
             "| server latency | peak RSS MB | of which anonymous / file-backed MB | RSS after imports MB | median RSS "
