@@ -63,8 +63,11 @@ def test_sigkill_then_rerun_equals_the_simulator_without_refetching_committed_da
     process = subprocess.Popen([sys.executable, "-c", RUN_IN_CHUNKS], env=env, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
     if crash == "fetching":
+        # kill mid-fetch, once a first chunk has been extracted (its cursor is in the local state)
+        state = Path(os.environ["DLT_DATA_DIR"]) / "pipelines" / "claude_analytics_duckdb" / "state.json"
         deadline = time.monotonic() + 60
-        while sim.stats()["total"] < 16 and time.monotonic() < deadline:
+        while time.monotonic() < deadline and not (
+                sim.stats()["total"] >= 12 and state.exists() and "last_loaded_day" in state.read_text()):
             time.sleep(0.002)
         process.send_signal(signal.SIGKILL)
     assert process.wait(timeout=120) == -signal.SIGKILL
