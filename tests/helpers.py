@@ -37,6 +37,13 @@ def _walk(obj: dict, path: tuple[str, ...], out: dict) -> None:
             out[path + (key,)] = value
 
 
+def flatten(raw: dict, convert=lambda path, value: value) -> dict[str, Any]:
+    """A raw API row as {column: value}, flattened here (independently of the shaper) by the naming rule."""
+    leaves: dict[tuple[str, ...], Any] = {}
+    _walk(raw, (), leaves)
+    return {column_name(p): convert(p, v) for p, v in leaves.items()}
+
+
 def _typed(endpoint: Endpoint, path: tuple[str, ...], value: Any) -> Any:
     spec = next((f for f in endpoint.fields if f.path == path), None)
     if value is None or spec is None:
@@ -55,9 +62,8 @@ def expected_table(sim, endpoint: Endpoint, days: Iterable[dt.date]) -> dict[tup
     out: dict[tuple, dict[str, Any]] = {}
     for day in days:
         for raw in sim.expected(endpoint.path, day):
-            leaves: dict[tuple[str, ...], Any] = {}
-            _walk(raw, (), leaves)
-            row = {column_name(p): _typed(endpoint, p, v) for p, v in leaves.items() if p[0] not in PERIOD_KEYS}
+            row = {name: value for name, value in flatten(raw, lambda p, v: _typed(endpoint, p, v)).items()
+                   if name not in PERIOD_KEYS}
             row["date"] = day
             out[tuple(row[k] for k in endpoint.primary_key)] = row
     return out

@@ -121,9 +121,10 @@ class Prefetcher:
                 # spacing of the first window's sends in every later window, so a first /users day paging
                 # alone (7 round trips) spread the last window's requests out too (+15 s at 2 s latency).
                 answered = getattr(self._fetch, "answered", None)
-                while not future.done() and not (answered is not None and answered.wait(0.02)):
-                    if answered is None:
-                        wait([future])
+                if answered is None:
+                    wait([future])
+                while not future.done() and not answered.wait(0.02):
+                    pass
                 if future.done() and future.exception() is not None:
                     self._keep = lambda endpoint, unit: False
 

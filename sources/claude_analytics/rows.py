@@ -174,27 +174,8 @@ class TableShaper:
             self.types.setdefault(name, data_type)
         self.money = money_columns(endpoint)
         self.keys = endpoint.primary_key
-        self._names: dict[tuple[str, ...], str] = {}
         self._paths = _PathNode(())  # JSON paths seen so far → column names (shape's hot path)
         self._warned: set[tuple[str, str]] = set()
-
-    # -- flattening -------------------------------------------------------------------------------
-
-    def _flatten(self, obj: dict, path: tuple[str, ...], out: dict) -> None:
-        for key, value in obj.items():
-            sub = (*path, key)
-            if isinstance(value, dict):
-                self._flatten(value, sub, out)
-            else:
-                name = self._names.get(sub)
-                if name is None:
-                    name = self._names[sub] = column_name(sub)
-                out[name] = value
-
-    def flatten(self, row: dict) -> dict:
-        out: dict[str, Any] = {}
-        self._flatten(row, (), out)
-        return out
 
     def _gather(self, obj: dict, node: "_PathNode", index: int, columns: dict[str, list]) -> None:
         """Append row `index`'s leaves to `columns` (column name → values of rows 0..index); pads gaps with None.
