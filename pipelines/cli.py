@@ -1,6 +1,6 @@
-"""The `claude-analytics` command line: arguments, messages and exit codes (0 ok, 1 run failed, 2 usage).
+"""The `claude-analytics` command line: arguments, messages and exit codes (`errors.py`).
 
-Loading logic lives in `pipelines.runner`; this module only translates between people and it.
+Loading logic lives in the source and `pipelines.runner`; this module only translates between people and them.
 """
 
 from __future__ import annotations
@@ -11,8 +11,10 @@ import logging
 import sys
 from typing import Callable, Sequence
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+from .errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, RunFailed, UsageError, first_line
+
 log = logging.getLogger("claude_analytics.cli")
+
 
 
 class _Parser(argparse.ArgumentParser):
@@ -29,12 +31,19 @@ def _day(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _target(args: argparse.Namespace):
+    from .destinations import Target
+
+    return Target(args.destination, args.dataset_name, duckdb_file=getattr(args, "duckdb_file", None))
+
+
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--destination", default="duckdb", choices=["duckdb", "postgres", "bigquery", "snowflake"],
                         help="where to load (default: duckdb, file warehouse.duckdb)")
     parser.add_argument("--dataset-name", default="claude_analytics", help="dataset / schema name")
-    parser.add_argument("--endpoints", default=None,
-                        help="comma-separated: users,summaries,chat_projects,skills,connectors (default: all)")
+    from sources.claude_analytics.endpoints import BY_NAME
+
+    parser.add_argument("--endpoints", default=None, help=f"comma-separated: {','.join(BY_NAME)} (default: all)")
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
 
 
@@ -86,10 +95,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _configure_logging(level: str, secret: str | None) -> None:
+def _configure_logging(level: str, *secrets: str | None) -> None:
     from .logs import configure
 
-    configure(level, secret)
+    configure(level, *secrets)
 
 
 NO_KEY = ("no API key is configured: set SOURCES__CLAUDE_ANALYTICS__API_KEY or api_key under "
@@ -97,31 +106,25 @@ NO_KEY = ("no API key is configured: set SOURCES__CLAUDE_ANALYTICS__API_KEY or a
 
 
 def _settings(args: argparse.Namespace, *, need_key: bool = False):
-    """Resolved configuration, with logging set up to redact its key; a missing key is a usage error."""
+    """Resolved configuration, with logging set up to redact its secrets; a missing key is a usage error."""
     from sources.claude_analytics.settings import load_settings
 
-    from .runner import UsageError
-
     settings = load_settings()
-    _configure_logging(args.log_level, settings.api_key)
+    _configure_logging(args.log_level, settings.api_key, settings.pseudonym_key)
     if need_key and not settings.api_key:
         raise UsageError(NO_KEY)
     return settings
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from .progress import Progress
     from .runner import RunOptions, run_load
 
     settings = _settings(args, need_key=True)
-    options = RunOptions(settings, command=args.command, destination=args.destination,
-                         dataset_name=args.dataset_name, endpoints=args.endpoints, wait_for_lock=args.wait,
-                         start_date=getattr(args, "start_date", None), end_date=getattr(args, "end_date", None),
-                         )
-    from .progress import Progress
-
     with Progress(settings.requests_per_minute) as progress:
-        options.on_progress, options.on_fetched = progress.committed, progress.fetched
-        summary = run_load(options)
+        summary = run_load(RunOptions(settings, command=args.command, target=_target(args), endpoints=args.endpoints,
+                                      wait_for_lock=args.wait, start_date=getattr(args, "start_date", None),
+                                      end_date=getattr(args, "end_date", None), observer=progress))
     _print_summary(summary)
     return EXIT_OK
 
@@ -131,7 +134,10 @@ def _print_summary(summary) -> None:
     print(f"{summary.command}: loaded up to {summary.latest_available_day} into {summary.destination} "
           f"dataset {summary.dataset_name} in {took:.1f} s — {summary.requests} requests "
           f"({summary.retries} retries, {summary.rate_limited} rate-limited)")
-    for table in sorted(set(summary.days_loaded) | set(summary.cursors)):
+    for table in sorted(set(summary.days_loaded) | set(summary.cursors) | set(summary.unavailable)):
+        if table in summary.unavailable:
+            print(f"  {table:<20} not available to this organization")
+            continue
         print(f"  {table:<20} {summary.days_loaded.get(table, 0):>4} day(s) {summary.rows_loaded.get(table, 0):>9} "
               f"row(s)   loaded through {summary.cursors.get(table) or '-'}")
 
@@ -140,7 +146,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from .check import run_check
 
     settings = _settings(args, need_key=True)
-    return run_check(settings, args.destination, args.dataset_name, args.endpoints)
+    return run_check(settings, _target(args), args.endpoints)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -161,16 +167,15 @@ def cmd_status(args: argparse.Namespace) -> int:
     from .status import run_status
 
     settings = _settings(args)
-    return run_status(settings, args.destination, args.dataset_name, args.endpoints, duckdb_file=args.duckdb_file,
-                      max_days_behind=args.max_days_behind, output_format=args.output_format)
+    return run_status(settings, _target(args), args.endpoints, max_days_behind=args.max_days_behind,
+                      output_format=args.output_format)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     from .report import run_report
 
     settings = _settings(args)
-    return run_report(settings, args.destination, args.dataset_name, args.endpoints, args.output,
-                      duckdb_file=args.duckdb_file, title=args.title)
+    return run_report(settings, _target(args), args.endpoints, args.output, title=args.title)
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
@@ -184,8 +189,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     from sources.claude_analytics.client import SetupError
     from sources.claude_analytics.settings import ConfigError
 
-    from .runner import RunFailed, UsageError
-
     try:
         return COMMANDS[args.command](args)
     except (UsageError, ConfigError, SetupError) as exc:
@@ -196,10 +199,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILED
     except KeyboardInterrupt:
         print("claude-analytics: interrupted; committed days are kept, run again to continue", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except Exception as exc:  # dlt step failures and anything unforeseen: one line, exit 1
-        from .runner import first_line
-
         print(f"claude-analytics: run failed: {type(exc).__name__}: {first_line(exc)}", file=sys.stderr)
         log.debug("details", exc_info=True)
         return EXIT_FAILED

@@ -12,8 +12,9 @@ from dlt.common.pipeline import get_dlt_pipelines_dir
 
 from claude_analytics_simulator import Simulator, SimulatorConfig
 from sources.claude_analytics.endpoints import ENDPOINTS
-from sources.claude_analytics.settings import ClaudeAnalyticsSettings, validate
+from sources.claude_analytics.settings import make_settings
 
+from .destinations import Target
 from .runner import RunOptions, run_load
 
 DEMO_PIPELINE = "claude_analytics_demo"  # never shares state with the real pipelines
@@ -27,14 +28,11 @@ def run_demo(duckdb_file: str, *, users: int, seed: int, requests_per_minute: in
     simulator = Simulator(SimulatorConfig(users=users, seed=seed, rate_limit=requests_per_minute))
     base_url = simulator.start()
     try:
-        settings = ClaudeAnalyticsSettings()
-        settings.api_key = simulator.api_key
-        settings.base_url = base_url
-        settings.requests_per_minute = requests_per_minute
-        validate(settings)
+        settings = make_settings(api_key=simulator.api_key, base_url=base_url,
+                                 requests_per_minute=requests_per_minute)
         print(f"demo: bundled API simulator at {base_url} ({users} users, {requests_per_minute} requests/minute)")
-        summary = run_load(RunOptions(settings, destination="duckdb", duckdb_file=duckdb_file,
-                                      pipeline_name=DEMO_PIPELINE))
+        summary = run_load(RunOptions(settings, target=Target("duckdb", pipeline_name=DEMO_PIPELINE,
+                                                              duckdb_file=duckdb_file)))
     finally:
         simulator.stop()
     took = time.monotonic() - started

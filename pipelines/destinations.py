@@ -19,11 +19,13 @@ from typing import Any, Callable
 import dlt
 from dlt.sources import DltResource
 
-from sources.claude_analytics.endpoints import BY_NAME, Endpoint
+from sources.claude_analytics import SOURCE_NAME
+from sources.claude_analytics.endpoints import BY_TABLE, Endpoint
 
 log = logging.getLogger("claude_analytics.destinations")
 
 DEFAULT_DUCKDB_FILE = "warehouse.duckdb"  # not <dataset>.duckdb: DuckDB names the catalog after the file
+DEFAULT_DATASET = "claude_analytics"
 
 
 def _bigquery_layout(resource: DltResource, endpoint: Endpoint) -> DltResource:
@@ -90,10 +92,22 @@ class Destination:
 
     def apply_layout(self, source: Any) -> Any:
         for resource in source.resources.values():
-            endpoint = next((e for e in BY_NAME.values() if e.table == resource.name), None)
+            endpoint = BY_TABLE.get(resource.name)
             if endpoint is not None:
                 self.layout(resource, endpoint)
         return source
+
+    def duckdb_path(self, duckdb_file: str | None) -> str | None:
+        """The DuckDB file a pipeline of this destination uses (None: not DuckDB, or configured otherwise)."""
+        if self.name != "duckdb":
+            return None
+        if duckdb_file:
+            return duckdb_file
+        configured = dlt.config.get("destination.duckdb.credentials") or dlt.secrets.get(
+            "destination.duckdb.credentials")
+        if configured is None:
+            return DEFAULT_DUCKDB_FILE
+        return configured if isinstance(configured, str) and "://" not in configured else None
 
 
 DESTINATIONS: dict[str, Destination] = {
@@ -111,3 +125,33 @@ def get(name: str) -> Destination:
         return DESTINATIONS[name]
     except KeyError:
         raise ValueError(f"unknown destination {name!r}: choose from {', '.join(DESTINATIONS)}") from None
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a command loads or reads: a destination, a dataset, and the pipeline (local state) for them.
+
+    One pipeline per destination and dataset (`claude_analytics_<destination>`, plus `__<dataset>` for a
+    non-default dataset): a shared one leaks cursors between them.
+    """
+
+    destination: str = "duckdb"
+    dataset_name: str = DEFAULT_DATASET
+    pipeline_name: str | None = None
+    duckdb_file: str | None = None
+
+    @property
+    def name(self) -> str:
+        if self.pipeline_name:
+            return self.pipeline_name
+        name = f"{SOURCE_NAME}_{self.destination}"
+        return name if self.dataset_name == DEFAULT_DATASET else f"{name}__{self.dataset_name}"
+
+    @property
+    def kind(self) -> Destination:
+        return get(self.destination)
+
+    def pipeline(self, suffix: str = "") -> dlt.Pipeline:
+        """The loading pipeline (or, with a suffix, a pipeline of its own that shares no local state)."""
+        return dlt.pipeline(self.name + suffix, destination=self.kind.factory(self.duckdb_file),
+                            dataset_name=self.dataset_name)

@@ -42,7 +42,7 @@ def add_secret(secret: str | None) -> None:
         logging.setLogRecordFactory(_redacting_factory)
 
 
-def configure(level: str = "INFO", secret: str | None = None) -> None:
+def configure(level: str = "INFO", *secrets: str | None) -> None:
     root = logging.getLogger()
     if not any(getattr(h, "_claude_analytics", False) for h in root.handlers):
         handler = logging.StreamHandler(sys.stderr)
@@ -54,4 +54,5 @@ def configure(level: str = "INFO", secret: str | None = None) -> None:
     # httpx logs one INFO line per request; keep that for DEBUG runs only
     for noisy in ("httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if level == "DEBUG" else logging.WARNING)
-    add_secret(secret)
+    for secret in secrets:
+        add_secret(secret)

@@ -6,7 +6,7 @@ endpoints; the ETA comes from the request plan at the configured budget (request
 the pace observed so far when that is slower (a slow server or warehouse).
 
     with Progress(requests_per_minute=60) as progress:
-        run_load(RunOptions(..., on_fetched=progress.fetched, on_progress=progress.committed))
+        run_load(RunOptions(..., observer=progress))
 
 On a terminal (stderr is a TTY and TERM is not `dumb`) one line is redrawn in place; log records clear it
 first, so they never mix with it. Without a terminal (cron, CI, Airflow) a log line is written at most
@@ -103,11 +103,11 @@ class Progress:
 
     # -- runner callbacks ---------------------------------------------------------------------------
 
-    def fetched(self, summary: Any, endpoint: Any, unit: Any, rows: int) -> None:
+    def fetched(self, summary: Any, batch: Any) -> None:
         self.summary = summary
-        self.days_done += unit.days
+        self.days_done += batch.unit.days
         self.units_done += 1
-        self.rows_fetched += rows
+        self.rows_fetched += batch.rows
         self._update()
 
     def committed(self, summary: Any) -> None:

@@ -17,9 +17,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
+from sources.claude_analytics.endpoints import select
+
+from .destinations import Target
 from .runlog import RUN_LOG_TABLE
 from .status import Status, format_status, read_status
-from .warehouse import Warehouse
+from .warehouse import Warehouse, read_only
 
 PALETTE = ("#2563eb", "#d97706", "#059669", "#dc2626", "#7c3aed", "#0891b2", "#db2777", "#65a30d")
 TOP_N = 10
@@ -398,18 +401,10 @@ generated {_e(data.generated_at.strftime('%Y-%m-%d %H:%M UTC'))} by claude-analy
 """
 
 
-def run_report(settings: Any, destination: str, dataset_name: str, endpoints: str | None, output: str, *,
-               duckdb_file: str | None = None, title: str = "Claude usage report") -> int:
-    from sources.claude_analytics.endpoints import select
-
-    from .runner import UsageError
-    from .warehouse import open_warehouse
-
-    try:
-        chosen = select(endpoints)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    with open_warehouse(destination, dataset_name, duckdb_file) as warehouse:
+def run_report(settings: Any, target: Target, endpoints: str | None, output: str, *,
+               title: str = "Claude usage report") -> int:
+    chosen = select(endpoints)
+    with read_only(target) as warehouse:
         data = gather(warehouse, chosen, settings, title=title)
     with open(output, "w", encoding="utf-8") as handle:
         handle.write(render(data))

@@ -7,6 +7,7 @@ import uuid
 
 import dlt
 
+from sources.claude_analytics.days import describe
 from sources.claude_analytics.endpoints import ENDPOINTS
 
 log = logging.getLogger("claude_analytics.runlog")
@@ -23,16 +24,23 @@ COLUMNS = {
     "error": {"data_type": "text"},
     "earliest_day": {"data_type": "date"},
     "latest_available_day": {"data_type": "date"},
+    "cost_earliest_day": {"data_type": "date"},
+    "cost_latest_day": {"data_type": "date"},
+    "edges_learnt": {"data_type": "text"},
     "days_behind": {"data_type": "bigint"},
     "planned_units": {"data_type": "bigint"},
     "units_loaded": {"data_type": "bigint"},
     "requests": {"data_type": "bigint"},
     "retries": {"data_type": "bigint"},
     "rate_limited": {"data_type": "bigint"},
+    "cursor_restarts": {"data_type": "bigint"},
     "chunks": {"data_type": "bigint"},
+    "days_failed": {"data_type": "text"},
+    "days_missing": {"data_type": "text"},
     **{f"{e.table}_days": {"data_type": "bigint"} for e in ENDPOINTS},
     **{f"{e.table}_rows": {"data_type": "bigint"} for e in ENDPOINTS},
     **{f"{e.table}_loaded_through": {"data_type": "date"} for e in ENDPOINTS},
+    **{f"{e.table}_unavailable": {"data_type": "text"} for e in ENDPOINTS},
 }
 
 
@@ -47,18 +55,25 @@ def run_row(summary) -> dict:
         "error": summary.error,
         "earliest_day": summary.earliest_day,
         "latest_available_day": summary.latest_available_day,
+        "cost_earliest_day": summary.cost_earliest_day,
+        "cost_latest_day": summary.cost_latest_day,
+        "edges_learnt": ", ".join(summary.learnt) or None,
         "days_behind": summary.days_behind,
         "planned_units": summary.planned_units,
         "units_loaded": summary.units_loaded,
         "requests": summary.requests,
         "retries": summary.retries,
         "rate_limited": summary.rate_limited,
+        "cursor_restarts": summary.cursor_restarts,
         "chunks": summary.chunks,
+        "days_failed": "; ".join(f"{t} {describe(d)}" for t, d in summary.days_failed.items()) or None,
+        "days_missing": "; ".join(f"{t} {describe(d)}" for t, d in summary.days_missing.items()) or None,
     }
     for e in ENDPOINTS:
         row[f"{e.table}_days"] = summary.days_loaded.get(e.table, 0)
         row[f"{e.table}_rows"] = summary.rows_loaded.get(e.table, 0)
         row[f"{e.table}_loaded_through"] = summary.cursors.get(e.table)
+        row[f"{e.table}_unavailable"] = summary.unavailable.get(e.table)
     return row
 
 

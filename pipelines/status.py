@@ -3,40 +3,50 @@
 Reads only the destination — the tables' days and the run log `pipeline_runs` — so it works from any
 machine (an ephemeral CI runner, a laptop) and costs no API request.
 
+The days the API serves come from the run log: each run records the edges it learnt (or was pinned to),
+and status projects them to today (a learnt lag stays the same lag; a learnt history window slides with
+the days, unless it reached back to 2026-01-01). Pinned settings win.
+
 Per table:
 - days loaded: days with rows, plus the days a run covered without rows ("empty": a day with no skill
-  used is loaded, just empty): every run row records the earliest day and the cursor
-  (`<table>_loaded_through`), and a cursor only moves over days loaded contiguously;
+  used is loaded, just empty): every run row records its earliest day and the cursor
+  (`<table>_loaded_through`), and a cursor only moves over days loaded, or listed as missing
+  (`days_missing`: the next run fetches them first);
 - gaps: days missing between the first and the last loaded day; for `activity_summary`, which has a row
   for every day, a day without its row is a gap even inside a covered range;
 - behind: days after the last loaded day up to the latest day the API serves (the next run loads them);
-- at risk: days not loaded that leave the API's history window (`history_days`) within 7 days — lost
-  for good unless loaded before then;
+- at risk: days not loaded that leave the API's history within 7 days — lost for good unless loaded
+  before then;
+- not available: the last run found the endpoint not offered to this organization (a 403/404 on it
+  while the key works): not a gap, nothing to do;
 - the last successful run that loaded the table.
 
 Exit codes: 0 healthy; 3 attention needed (EXIT_ATTENTION: a table never loaded, gaps, days at risk,
-more than `--max-days-behind` days behind, the last run failed, or no run recorded); 2 the destination
-cannot be read or the configuration is invalid.
+more than `--max-days-behind` days behind, the last run failed, or no run recorded); 2 there is no
+warehouse to read, it cannot be read, or the configuration is invalid.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sources.claude_analytics import days as day_math
+from sources.claude_analytics.calendar import COST_HISTORY_DAYS
+from sources.claude_analytics.days import API_FLOOR, Edges, day_range, describe, earliest_day, utc_today
 from sources.claude_analytics.endpoints import Endpoint, select
 from sources.claude_analytics.settings import ClaudeAnalyticsSettings
 
+from .destinations import Target
+from .errors import EXIT_ATTENTION, EXIT_OK
 from .runlog import RUN_LOG_TABLE
-from .runner import UsageError
-from .warehouse import Warehouse, open_warehouse
+from .warehouse import Warehouse, open_warehouse, read_only
 
-EXIT_OK, EXIT_USAGE, EXIT_ATTENTION = 0, 2, 3
 RISK_HORIZON_DAYS = 7
 DEFAULT_MAX_DAYS_BEHIND = 1
+_MISSING = re.compile(r"(\w+) ([0-9., -]+)")
 
 
 @dataclass
@@ -44,6 +54,8 @@ class TableStatus:
     table: str
     endpoint: str
     exists: bool = False
+    available: bool = True
+    unavailable_reason: str | None = None
     rows: int = 0
     days_with_rows: int = 0
     days_loaded: int = 0
@@ -62,9 +74,7 @@ class Status:
     destination: str
     dataset_name: str
     today: dt.date
-    earliest_available_day: dt.date
-    latest_available_day: dt.date
-    history_days: int
+    edges: dict[str, Edges]
     tables: list[TableStatus]
     last_run: dict[str, Any] | None = None
     last_successful_run: dict[str, Any] | None = None
@@ -72,11 +82,21 @@ class Status:
     attention: list[str] = field(default_factory=list)
 
     @property
+    def earliest_available_day(self) -> dt.date:
+        return self.edges["engagement"].earliest
+
+    @property
+    def latest_available_day(self) -> dt.date:
+        return self.edges["engagement"].latest
+
+    @property
     def exit_code(self) -> int:
         return EXIT_ATTENTION if self.attention else EXIT_OK
 
     def to_json(self) -> str:
         data = asdict(self)
+        data["earliest_available_day"] = self.earliest_available_day
+        data["latest_available_day"] = self.latest_available_day
         data["exit_code"] = self.exit_code
         return json.dumps(data, default=str, indent=2)
 
@@ -100,17 +120,49 @@ def _as_datetime(value: Any) -> dt.datetime | None:
 
 
 def ranges(days: list[dt.date]) -> str:
-    """2026-03-01..2026-03-03, 2026-03-07 — consecutive days folded."""
-    out: list[str] = []
-    for day in sorted(days):
-        if out and out[-1][1] == day - dt.timedelta(days=1):
-            out[-1] = (out[-1][0], day)
-        else:
-            out.append((day, day))  # type: ignore[arg-type]
-    return ", ".join(str(a) if a == b else f"{a}..{b}" for a, b in out)  # type: ignore[misc]
+    return describe(days)
 
 
-def assess(endpoints: list[Endpoint], *, today: dt.date, earliest: dt.date, latest: dt.date, history_days: int,
+def _sorted_runs(runs: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    return sorted(runs or [], key=lambda r: _as_datetime(r.get("finished_at") or r.get("started_at"))
+                  or dt.datetime.min.replace(tzinfo=dt.timezone.utc))
+
+
+def served_days(settings: ClaudeAnalyticsSettings, runs: list[dict[str, Any]] | None, today: dt.date
+                ) -> dict[str, Edges]:
+    """The days the API serves today per family, from pinned settings or the newest runs' learnt edges."""
+    runs = [r for r in _sorted_runs(runs) if r.get("latest_available_day")]
+    newest = runs[-1] if runs else None
+    lag = settings.lag_days
+    if lag is None and newest is not None:
+        run_day = _as_date(newest.get("finished_at") or newest.get("started_at")) or today
+        lag = (run_day - _as_date(newest["latest_available_day"])).days  # type: ignore[operator]
+    latest = today - dt.timedelta(days=1 if lag is None else lag)
+    start = settings.start_day()
+    history = settings.pinned_history_days
+    if history is None and newest is not None and newest.get("earliest_day"):
+        learnt, run_latest = _as_date(newest["earliest_day"]), _as_date(newest["latest_available_day"])
+        if learnt > max(API_FLOOR, start or API_FLOOR):  # type: ignore[operator]
+            history = (today - (learnt + (latest - run_latest))).days  # type: ignore[operator]
+    engagement = Edges(earliest_day(today, history, start), latest, history)
+    cost = Edges(earliest_day(today, COST_HISTORY_DAYS, start), today - dt.timedelta(days=1), COST_HISTORY_DAYS)
+    return {"engagement": engagement, "cost": cost}
+
+
+def missing_days(run: dict[str, Any] | None, table: str) -> set[dt.date]:
+    """Days ≤ the cursor the run left missing (retried first by the next run), from `days_missing`."""
+    text = (run or {}).get("days_missing") or ""
+    days: set[dt.date] = set()
+    for part in text.split(";"):
+        match = _MISSING.match(part.strip())
+        if match and match.group(1) == table:
+            for piece in match.group(2).split(","):
+                first, _, last = piece.strip().partition("..")
+                days.update(day_range(dt.date.fromisoformat(first), dt.date.fromisoformat(last or first)))
+    return days
+
+
+def assess(endpoints: list[Endpoint], *, today: dt.date, edges: dict[str, Edges],
            day_rows: dict[str, dict[dt.date, int] | None], runs: list[dict[str, Any]] | None,
            max_days_behind: int = DEFAULT_MAX_DAYS_BEHIND, destination: str = "", dataset_name: str = ""
            ) -> Status:
@@ -119,44 +171,16 @@ def assess(endpoints: list[Endpoint], *, today: dt.date, earliest: dt.date, late
     `day_rows[table]` maps each day with rows to its row count (None: the table does not exist); `runs` are
     the run log's rows (None: no run log).
     """
-    runs = sorted(runs or [], key=lambda r: _as_datetime(r.get("finished_at") or r.get("started_at"))
-                  or dt.datetime.min.replace(tzinfo=dt.timezone.utc))
-    status = Status(destination, dataset_name, today, earliest, latest, history_days, [], runs_recorded=len(runs))
+    runs = _sorted_runs(runs)
+    status = Status(destination, dataset_name, today, edges, [], runs_recorded=len(runs))
     if runs:
         status.last_run = _run_summary(runs[-1])
         succeeded = [r for r in runs if r.get("outcome") == "succeeded"]
         status.last_successful_run = _run_summary(succeeded[-1]) if succeeded else None
-    risk_before = today - dt.timedelta(days=history_days - RISK_HORIZON_DAYS)  # leaves the window within 7 days
     for endpoint in endpoints:
-        t = TableStatus(endpoint.table, endpoint.name)
-        counts = day_rows.get(endpoint.table)
-        t.exists = counts is not None
-        counts = counts or {}
-        t.rows = sum(counts.values())
-        t.days_with_rows = len(counts)
-        covered: set[dt.date] = set()
-        for run in runs:  # days a run covered: from its earliest day through its cursor for this table
-            start, through = _as_date(run.get("earliest_day")), _as_date(run.get(f"{endpoint.table}_loaded_through"))
-            if start and through and t.exists:
-                covered.update(day_math.day_range(start, through))
-        every_day_has_a_row = not endpoint.entity_key  # activity_summary
-        loaded = set(counts) if every_day_has_a_row else set(counts) | covered
-        if loaded or covered:
-            t.first_day, t.last_day = min(loaded | covered), max(loaded | covered)
-            t.gaps = [d for d in day_math.day_range(t.first_day, t.last_day) if d not in loaded]
-        t.days_loaded = len(loaded)
-        t.empty_days = len(loaded - set(counts))
-        t.days_behind = (latest - t.last_day).days if t.last_day else (latest - earliest).days + 1
-        t.days_behind = max(0, t.days_behind)
-        t.at_risk = [d for d in day_math.day_range(earliest, min(latest, risk_before - dt.timedelta(days=1)))
-                     if d not in loaded]
-        for run in reversed(runs):
-            if run.get("outcome") == "succeeded" and (run.get(f"{endpoint.table}_days") or 0) > 0:
-                t.last_loaded_at = _as_datetime(run.get("finished_at"))
-                t.last_loaded_by = run.get("command")
-                break
+        t = _table_status(endpoint, today, edges[endpoint.family], day_rows.get(endpoint.table), runs)
         status.tables.append(t)
-        _attention(status, t, max_days_behind)
+        _attention(status, t, edges[endpoint.family], max_days_behind)
     if not runs:
         status.attention.append(f"no run recorded in {RUN_LOG_TABLE}: run `claude-analytics run`")
     elif status.last_run and status.last_run["outcome"] != "succeeded":
@@ -166,7 +190,41 @@ def assess(endpoints: list[Endpoint], *, today: dt.date, earliest: dt.date, late
     return status
 
 
-def _attention(status: Status, t: TableStatus, max_days_behind: int) -> None:
+def _table_status(endpoint: Endpoint, today: dt.date, edges: Edges, counts: dict[dt.date, int] | None,
+                  runs: list[dict[str, Any]]) -> TableStatus:
+    t = TableStatus(endpoint.table, endpoint.name, exists=counts is not None)
+    reason = runs[-1].get(f"{endpoint.table}_unavailable") if runs else None
+    if reason:
+        t.available, t.unavailable_reason = False, str(reason)
+    counts = counts or {}
+    t.rows, t.days_with_rows = sum(counts.values()), len(counts)
+    covered: set[dt.date] = set()
+    earliest_key = "cost_earliest_day" if endpoint.family == "cost" else "earliest_day"
+    for run in runs:  # days a run covered: from its earliest day through its cursor for this table
+        start, through = _as_date(run.get(earliest_key)), _as_date(run.get(f"{endpoint.table}_loaded_through"))
+        if start and through and t.exists:
+            covered.update(day_range(start, through))
+    covered -= missing_days(runs[-1] if runs else None, endpoint.table)
+    every_day_has_a_row = not endpoint.entity_key  # activity_summary
+    loaded = set(counts) if every_day_has_a_row else set(counts) | covered
+    if loaded or covered:
+        t.first_day, t.last_day = min(loaded | covered), max(loaded | covered)
+        t.gaps = [d for d in day_range(t.first_day, t.last_day) if d not in loaded]
+    t.days_loaded = len(loaded)
+    t.empty_days = len(loaded - set(counts))
+    t.days_behind = max(0, (edges.latest - t.last_day).days if t.last_day else (edges.latest - edges.earliest).days + 1)
+    t.at_risk = [d for d in edges.leaving_by(today + dt.timedelta(days=RISK_HORIZON_DAYS)) if d not in loaded]
+    for run in reversed(runs):
+        if run.get("outcome") == "succeeded" and (run.get(f"{endpoint.table}_days") or 0) > 0:
+            t.last_loaded_at = _as_datetime(run.get("finished_at"))
+            t.last_loaded_by = run.get("command")
+            break
+    return t
+
+
+def _attention(status: Status, t: TableStatus, edges: Edges, max_days_behind: int) -> None:
+    if not t.available:
+        return  # not offered to this organization: nothing is missing
     if not t.exists or not t.days_loaded:
         status.attention.append(f"{t.table}: nothing loaded yet")
     if t.gaps:
@@ -180,8 +238,8 @@ def _attention(status: Status, t: TableStatus, max_days_behind: int) -> None:
                                 f"{min(t.at_risk)} --end-date {max(t.at_risk)}` now")
     if t.exists and t.days_loaded and t.days_behind > max_days_behind:
         status.attention.append(f"{t.table}: {t.days_behind} day(s) behind the latest available day "
-                                f"{status.latest_available_day} (more than {max_days_behind}): is the nightly "
-                                "run scheduled and succeeding?")
+                                f"{edges.latest} (more than {max_days_behind}): is the nightly run scheduled and "
+                                "succeeding?")
 
 
 def _run_summary(run: dict[str, Any]) -> dict[str, Any]:
@@ -191,9 +249,7 @@ def _run_summary(run: dict[str, Any]) -> dict[str, Any]:
 
 def read_status(warehouse: Warehouse, endpoints: list[Endpoint], settings: ClaudeAnalyticsSettings, *,
                 today: dt.date | None = None, max_days_behind: int = DEFAULT_MAX_DAYS_BEHIND) -> Status:
-    today = today or day_math.utc_today()
-    earliest = day_math.earliest_day(today, settings.history_days, settings.start_day())
-    latest = day_math.latest_day(today, settings.availability_lag_days)
+    today = today or utc_today()
     day_rows: dict[str, dict[dt.date, int] | None] = {}
     date = warehouse.column("date")
     for endpoint in endpoints:
@@ -205,9 +261,9 @@ def read_status(warehouse: Warehouse, endpoints: list[Endpoint], settings: Claud
         day_rows[endpoint.table] = {_as_date(r["day"]): int(r["n"]) for r in rows}  # type: ignore[misc]
     runs = warehouse.query(f"SELECT * FROM {warehouse.table(RUN_LOG_TABLE)}") \
         if warehouse.exists(RUN_LOG_TABLE) else None
-    return assess(endpoints, today=today, earliest=earliest, latest=latest, history_days=settings.history_days,
-                  day_rows=day_rows, runs=runs, max_days_behind=max_days_behind,
-                  destination=warehouse.destination, dataset_name=warehouse.dataset_name)
+    return assess(endpoints, today=today, edges=served_days(settings, runs, today), day_rows=day_rows, runs=runs,
+                  max_days_behind=max_days_behind, destination=warehouse.destination,
+                  dataset_name=warehouse.dataset_name)
 
 
 def _when(value: Any) -> str:
@@ -216,9 +272,9 @@ def _when(value: Any) -> str:
 
 
 def format_status(status: Status) -> str:
+    e, c = status.edges["engagement"], status.edges["cost"]
     lines = [f"status of {status.destination} dataset {status.dataset_name}: today {status.today} (UTC); the API "
-             f"serves {status.earliest_available_day} .. {status.latest_available_day} "
-             f"(history {status.history_days} days)"]
+             f"serves {e.earliest} .. {e.latest} (engagement) and {c.earliest} .. {c.latest} (cost & usage reports)"]
     run, ok = status.last_run, status.last_successful_run
     if run:
         lines.append(f"last run: {run['command']} {run['outcome']} at {_when(run['finished_at'])}"
@@ -231,6 +287,9 @@ def format_status(status: Status) -> str:
     lines.append(f"{'table':<20} {'days':>5} {'empty':>5} {'rows':>9}  {'first day':<10}  {'last day':<10}  "
                  f"{'gaps':>4}  {'behind':>6}  {'at risk':>7}  last loaded")
     for t in status.tables:
+        if not t.available:
+            lines.append(f"{t.table:<20} not available to this organization ({t.unavailable_reason})")
+            continue
         if not t.exists:
             lines.append(f"{t.table:<20} {'-':>5} {'-':>9}  {'not loaded':<10}")
             continue
@@ -246,14 +305,10 @@ def format_status(status: Status) -> str:
     return "\n".join(lines)
 
 
-def run_status(settings: ClaudeAnalyticsSettings, destination: str, dataset_name: str, endpoints: str | None,
-               *, duckdb_file: str | None = None, max_days_behind: int = DEFAULT_MAX_DAYS_BEHIND,
-               output_format: str = "text", today: dt.date | None = None) -> int:
-    try:
-        chosen = select(endpoints)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    with open_warehouse(destination, dataset_name, duckdb_file) as warehouse:
-        status = read_status(warehouse, chosen, settings, today=today, max_days_behind=max_days_behind)
+def run_status(settings: ClaudeAnalyticsSettings, target: Target, endpoints: str | None, *,
+               max_days_behind: int = DEFAULT_MAX_DAYS_BEHIND, output_format: str = "text") -> int:
+    chosen = select(endpoints)
+    with read_only(target) as warehouse:
+        status = read_status(warehouse, chosen, settings, max_days_behind=max_days_behind)
     print(status.to_json() if output_format == "json" else format_status(status))
     return status.exit_code

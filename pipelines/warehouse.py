@@ -7,9 +7,11 @@ touches the loading pipeline's local state. Column names come back lower case on
 from __future__ import annotations
 
 import contextlib
+import os
 from typing import Any, Iterator
 
-from .runner import DEFAULT_DATASET, UsageError, first_line, make_pipeline, pipeline_name
+from .destinations import Target
+from .errors import UsageError, first_line
 
 
 class Warehouse:
@@ -47,20 +49,45 @@ class Warehouse:
 
 
 @contextlib.contextmanager
-def open_warehouse(destination: str = "duckdb", dataset_name: str = DEFAULT_DATASET,
-                   duckdb_file: str | None = None) -> Iterator[Warehouse]:
+def open_warehouse(target: Target) -> Iterator[Warehouse]:
     """A connection to the dataset; UsageError (exit 2) when the destination cannot be reached."""
     try:
-        pipeline = make_pipeline(destination, dataset_name, f"{pipeline_name(destination, dataset_name)}_reader", duckdb_file)
-        client = pipeline.sql_client()
+        client = target.pipeline("_reader").sql_client()
         client.open_connection()
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     except Exception as exc:
-        raise UsageError(f"cannot read destination {destination}: {first_line(exc)} — check its credentials "
+        raise UsageError(f"cannot read destination {target.destination}: {first_line(exc)} — check its credentials "
                          "(.dlt/secrets.toml or DESTINATION__* variables), that it is up, and that no load "
                          "holds the DuckDB file") from None
     try:
-        yield Warehouse(client, destination, dataset_name)
+        yield Warehouse(client, target.destination, target.dataset_name)
     finally:
         client.close_connection()
+
+
+def _hint(target: Target) -> str:
+    other = "" if target.duckdb_file == "demo.duckdb" else "; after `claude-analytics demo`, add --duckdb-file demo.duckdb"
+    return f"load it first with `claude-analytics run`{other}"
+
+
+@contextlib.contextmanager
+def read_only(target: Target) -> Iterator[Warehouse]:
+    """The dataset for a read command (`status`, `report`): never creates a warehouse or an empty dataset.
+
+    UsageError (exit 2) with a one-line hint when there is nothing to read: no DuckDB file, or a dataset
+    without the run log and without any table of the source.
+    """
+    from sources.claude_analytics.endpoints import ENDPOINTS
+
+    from .runlog import RUN_LOG_TABLE
+
+    path = target.kind.duckdb_path(target.duckdb_file)
+    if path is not None and not os.path.exists(path):
+        raise UsageError(f"there is no warehouse at {path}: {_hint(target)}")
+    with open_warehouse(target) as warehouse:
+        if not any(warehouse.exists(t) for t in (RUN_LOG_TABLE, *(e.table for e in ENDPOINTS))):
+            raise UsageError(f"dataset {target.dataset_name} on {target.destination}"
+                             f"{f' ({path})' if path else ''} holds nothing loaded by claude-analytics: "
+                             f"{_hint(target)}")
+        yield warehouse

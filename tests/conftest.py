@@ -21,6 +21,16 @@ def isolated(tmp_path, monkeypatch):
 
 
 @pytest.fixture
+def fast_retries(monkeypatch):
+    """Retries without the production back-off (tests inject faults on purpose)."""
+    from sources.claude_analytics import client
+
+    policy = client.RetryPolicy(backoff_base=0.05, backoff_max=0.5)
+    monkeypatch.setattr(client, "DEFAULT_RETRY", policy)
+    return policy
+
+
+@pytest.fixture
 def start_simulator():
     """start_simulator(**SimulatorConfig fields) → a running Simulator, stopped after the test."""
     started: list[Simulator] = []

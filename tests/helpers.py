@@ -10,23 +10,32 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any, Iterable
 
+from pipelines.destinations import Target
+from pipelines.runner import CommitPolicy, RunOptions, RunSummary, run_load
 from sources.claude_analytics.endpoints import Endpoint
-from sources.claude_analytics.rows import column_name
-from sources.claude_analytics.settings import ClaudeAnalyticsSettings, validate
+from sources.claude_analytics.naming import column_name
+from sources.claude_analytics.settings import ClaudeAnalyticsSettings, make_settings
 
 PERIOD_KEYS = {"starting_at", "ending_at", "starting_date", "ending_date"}
 
 
+WAREHOUSE = "warehouse.duckdb"
+EVERY_UNIT = CommitPolicy(max_requests=1, max_seconds=0, min_seconds=0)  # a commit after every request unit
+
+
 def settings_for(sim, **overrides: Any) -> ClaudeAnalyticsSettings:
-    s = ClaudeAnalyticsSettings()
-    s.api_key = sim.api_key
-    s.base_url = sim.base_url
-    s.requests_per_minute = 100_000
-    s.availability_lag_days = sim.config.availability_lag_days
-    for key, value in overrides.items():
-        setattr(s, key, value)
-    validate(s)
-    return s
+    """Settings for a simulator: its key and URL, no client-side budget to speak of, learnt edges."""
+    values: dict[str, Any] = dict(api_key=sim.api_key, base_url=sim.base_url, requests_per_minute=100_000)
+    values.update(overrides)
+    return make_settings(**values)
+
+
+def load(sim, command: str = "run", *, target: Target | None = None, **kw: Any) -> RunSummary:
+    """`run` (or `backfill`) into ./warehouse.duckdb; `kw` are settings, except RunOptions' own fields."""
+    options = {k: kw.pop(k) for k in ("endpoints", "start_date", "end_date", "commit", "observer",
+                                      "wait_for_lock") if k in kw}
+    return run_load(RunOptions(settings_for(sim, **kw), command=command,
+                               target=target or Target(duckdb_file=WAREHOUSE), **options))
 
 
 def _walk(obj: dict, path: tuple[str, ...], out: dict) -> None:

@@ -5,14 +5,22 @@ server at arrival. Our send times are earlier than the server's arrival times by
 window of exactly 60 s lets two sends 60.0 s apart land 59.9 s apart and draw a 429 (measured). We
 therefore count sends over a slightly longer window (`window + guard`), which keeps every server-side
 window within budget while using ~98 % of it.
+
+A request may ask for priority: while one waits, no other request takes a free slot. A query restarted
+after its page cursor expired uses it, so its pages go back to back instead of queueing behind every
+other thread's (which is what let the cursor expire).
 """
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from collections import deque
 from typing import Callable
+
+
+PRIORITY_YIELD_SECONDS = 0.02  # how long a request waits when a free slot goes to a priority request
 
 
 class RequestBudget:
@@ -33,6 +41,7 @@ class RequestBudget:
         self._sleep = sleep
         self._sent: deque[float] = deque()
         self._paused_until = 0.0
+        self._priority_waiting = 0
         self._lock = threading.Lock()
         self.acquired = 0
         self.waited_seconds = 0.0
@@ -45,18 +54,26 @@ class RequestBudget:
             wait = max(wait, self._sent[0] + self.span - now)
         return max(0.0, wait)
 
-    def acquire(self) -> None:
+    def acquire(self, priority: bool = False) -> None:
         """Block until one more request fits the budget, then count it as sent."""
-        while True:
+        with self._lock:
+            self._priority_waiting += priority
+        try:
+            while True:
+                with self._lock:
+                    now = self._clock()
+                    wait = self._wait_needed(now)
+                    if wait <= 0 and (priority or not self._priority_waiting):
+                        self._sent.append(now)
+                        self.acquired += 1
+                        return
+                    if wait <= 0:  # the free slot goes to a waiting priority request
+                        wait = PRIORITY_YIELD_SECONDS
+                self.waited_seconds += wait
+                self._sleep(wait)
+        finally:
             with self._lock:
-                now = self._clock()
-                wait = self._wait_needed(now)
-                if wait <= 0:
-                    self._sent.append(now)
-                    self.acquired += 1
-                    return
-            self.waited_seconds += wait
-            self._sleep(wait)
+                self._priority_waiting -= priority
 
     def pause(self, seconds: float) -> None:
         """Hold every thread back for `seconds` (after a 429: the server's budget is spent)."""
@@ -75,8 +92,6 @@ _budgets_lock = threading.Lock()
 
 def shared_budget(base_url: str, api_key: str, requests_per_minute: int) -> RequestBudget:
     """The one budget of this process for an organization's key (created on first use)."""
-    import hashlib
-
     key = (base_url, hashlib.sha256(api_key.encode()).hexdigest(), int(requests_per_minute))
     with _budgets_lock:
         if key not in _budgets:

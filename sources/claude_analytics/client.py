@@ -2,6 +2,20 @@
 
 Knows nothing of dlt or tables. Every error message is one line that says what to do, and none
 contains the API key (we never format headers or the client into messages).
+
+Errors, as a tree:
+
+    AnalyticsAPIError
+    ├── SetupError                 a configuration problem the user must fix: exit 2
+    │   ├── AccessDenied           the key was rejected (401/403/404 before any endpoint accepted it)
+    │   └── Unreachable            nothing answers at base_url
+    ├── EndpointUnavailable        403/404 on one endpoint while the key works elsewhere (a plan without it)
+    ├── DayNotAvailable            400: the day is newer than the API serves yet (`latest` when it names it)
+    ├── DayTooOld                  400: the day is outside the API's history (`earliest` when it names it)
+    ├── CursorRejected             410 / 400 about `page`: restart the query from page 1
+    ├── RetriesExhausted           429 / 5xx / timeouts / broken bodies outlasted the retry budget
+    ├── InvalidRequest             any other 4xx
+    └── UnexpectedResponse         a 200 whose body is not the documented shape
 """
 
 from __future__ import annotations
@@ -14,7 +28,8 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from email.utils import parsedate_to_datetime
+from typing import Any, Callable, TypeVar
 
 import httpx
 
@@ -22,8 +37,10 @@ from .budget import RequestBudget
 
 log = logging.getLogger("claude_analytics.client")
 
+T = TypeVar("T")
+
 API_VERSION = "2023-06-01"
-USER_AGENT = "claude-analytics/0.1 (+dlt)"
+USER_AGENT = "claude-analytics/0.2 (+dlt)"
 RETRYABLE_STATUSES = frozenset({500, 502, 503, 504})
 KEY_HELP = (
     "use an Analytics API key with the read:analytics scope, created by the organization's Primary Owner "
@@ -54,6 +71,10 @@ class Unreachable(SetupError):
     """Nothing answers at base_url (connection refused, unknown host) and nothing ever did this run."""
 
 
+class EndpointUnavailable(AnalyticsAPIError):
+    """403/404 on an endpoint that never answered this run while another one accepted the key."""
+
+
 class DayNotAvailable(AnalyticsAPIError):
     """The requested day is newer than the API serves yet; `latest` is the newest day it named, if any."""
 
@@ -63,11 +84,15 @@ class DayNotAvailable(AnalyticsAPIError):
 
 
 class DayTooOld(AnalyticsAPIError):
-    """The requested day is before 2026-01-01 or outside the API's history window."""
+    """The requested day is before 2026-01-01 or outside the API's history; `earliest` if the answer names it."""
+
+    def __init__(self, message: str, *, earliest: dt.date | None = None, **kw: Any):
+        super().__init__(message, **kw)
+        self.earliest = earliest
 
 
 class CursorRejected(AnalyticsAPIError):
-    """The page cursor expired (410) or no longer matches the query (400): restart the day."""
+    """The page cursor expired (410) or no longer matches the query (400): restart the query."""
 
 
 class RetriesExhausted(AnalyticsAPIError):
@@ -80,6 +105,20 @@ class InvalidRequest(AnalyticsAPIError):
 
 class UnexpectedResponse(AnalyticsAPIError):
     """A 200 answer whose body is not the documented shape."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How long the client keeps trying: attempts per request, waits, cursor restarts per query."""
+
+    max_attempts: int = 6  # per request, for 5xx, timeouts, dropped connections, truncated bodies
+    max_rate_limited: int = 12  # 429 answers waited out per request
+    backoff_base: float = 1.0  # seconds; doubled per attempt, with jitter
+    backoff_max: float = 60.0
+    max_cursor_restarts: int = 3  # per query, after its page cursor expired or was rejected
+
+
+DEFAULT_RETRY = RetryPolicy()
 
 
 @dataclass
@@ -98,8 +137,22 @@ class ClientStats:
             self.retries += retry
             self.rate_limited += status == 429
 
+    def restarted(self) -> None:
+        with self._lock:
+            self.cursor_restarts += 1
 
-_DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
+
+_DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2})(?:T[0-9:.]+(?:Z|[+-]\d{2}:?\d{2})?)?\b")
+
+
+def _named_days(message: str) -> list[dt.date]:
+    days = []
+    for text in _DATE.findall(message):
+        try:
+            days.append(dt.date.fromisoformat(text))
+        except ValueError:
+            pass
+    return days
 
 
 def _error_parts(response: httpx.Response) -> tuple[str, str | None]:
@@ -129,15 +182,15 @@ def classify_bad_request(message: str, requested: dt.date | None) -> str:
     names: a rejected day whose message names only older days was too new, only newer days too old.
     """
     text = message.lower()
-    if "cursor" in text or "page token" in text:
+    if "cursor" in text or "page token" in text or "'page'" in text:
         return "cursor"
     if any(k in text for k in ("not yet available", "not available yet", "most recent", "latest available",
                                "in the future", "too recent", "not yet been")):
         return "not_available"
     if any(k in text for k in ("too old", "older than", "history window", "retention", "earliest available",
-                               "before 2026-01-01", "no longer available")):
+                               "before 2026-01-01", "no longer available", "within the last", "earliest allowed")):
         return "too_old"
-    named = {dt.date.fromisoformat(d) for d in _DATE.findall(message) if _valid(d)} - {requested}
+    named = set(_named_days(message)) - {requested}
     if requested is not None and named:
         if all(d < requested for d in named):
             return "not_available"
@@ -146,35 +199,46 @@ def classify_bad_request(message: str, requested: dt.date | None) -> str:
     return "other"
 
 
-def _valid(text: str) -> bool:
-    try:
-        dt.date.fromisoformat(text)
-        return True
-    except ValueError:
-        return False
-
-
 def latest_named(message: str, requested: dt.date | None) -> dt.date | None:
     """The latest available day a not-yet-available message names (the newest day before `requested`)."""
-    days = [dt.date.fromisoformat(d) for d in _DATE.findall(message) if _valid(d)]
-    if requested is not None:
-        days = [d for d in days if d < requested]
+    days = [d for d in _named_days(message) if requested is None or d < requested]
     return max(days) if days else None
+
+
+def earliest_named(message: str, requested: dt.date | None) -> dt.date | None:
+    """The earliest available day a too-old message names (the oldest day after `requested`)."""
+    days = [d for d in _named_days(message) if requested is None or d > requested]
+    return min(days) if days else None
+
+
+def first_reason(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(value)
+            return max(0.0, (when - dt.datetime.now(dt.timezone.utc)).total_seconds())
+        except (TypeError, ValueError):
+            return None
 
 
 class AnalyticsClient:
     def __init__(
         self,
         base_url: str,
-        api_key: str,
+        api_key: str | None,
         budget: RequestBudget,
         *,
+        retry: RetryPolicy | None = None,
         timeout: float = 60.0,
-        max_attempts: int = 6,
-        max_rate_limited: int = 12,
-        backoff_base: float = 1.0,
-        backoff_max: float = 60.0,
-        max_cursor_restarts: int = 3,
         max_connections: int = 64,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
@@ -184,14 +248,11 @@ class AnalyticsClient:
                                f"api_key in .dlt/secrets.toml; {KEY_HELP}")
         self.base_url = base_url.rstrip("/")
         self.budget = budget
-        self.max_attempts = max_attempts
-        self.max_rate_limited = max_rate_limited
-        self.backoff_base = backoff_base
-        self.backoff_max = backoff_max
-        self.max_cursor_restarts = max_cursor_restarts
+        self.retry = retry or DEFAULT_RETRY
         self.stats = ClientStats()
         self._sleep = sleep
         self._answered = False  # has any HTTP answer arrived? (tells a wrong URL from a network blip)
+        self._accepted: set[str] = set()  # paths that answered 200 this run (the key works there)
         self._http = httpx.Client(
             base_url=self.base_url,
             headers={"x-api-key": api_key, "anthropic-version": API_VERSION, "user-agent": USER_AGENT},
@@ -212,17 +273,25 @@ class AnalyticsClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @property
+    def key_accepted(self) -> bool:
+        return bool(self._accepted)
+
     # -- one request, with retries ---------------------------------------------------------------
 
     def _backoff(self, attempt: int) -> float:
-        return min(self.backoff_max, self.backoff_base * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
+        return min(self.retry.backoff_max, self.retry.backoff_base * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
 
-    def get(self, path: str, params: dict[str, Any], *, day: dt.date | None = None) -> dict:
-        """GET one page as a JSON object; retries transient failures within the retry budget."""
+    def get(self, path: str, params: dict[str, Any], *, where: str | None = None, day: dt.date | None = None,
+            priority: bool = False) -> dict:
+        """GET one page as a JSON object; retries transient failures within the retry budget.
+
+        `day` is the day the request is about (to read 400 answers); `priority` jumps the budget's queue.
+        """
         failures = rate_limited = 0
-        where = f"{path} {day.isoformat()}" if day else path
+        where = where or path
         while True:
-            self.budget.acquire()
+            self.budget.acquire(priority=priority)
             retry = failures + rate_limited > 0
             try:
                 response = self._http.get(path, params=params)
@@ -238,54 +307,63 @@ class AnalyticsClient:
                         "(SOURCES__CLAUDE_ANALYTICS__BASE_URL) and the network", path=path) from None
             else:
                 self._answered = True
-                self.stats.count(response.status_code, retry=retry)
                 status = response.status_code
+                self.stats.count(status, retry=retry)
                 if status == 200:
-                    try:
-                        body = response.json()
-                    except ValueError:
-                        reason = "answered with a body that is not complete JSON"
-                    else:
-                        if isinstance(body, dict):
-                            return body
-                        raise UnexpectedResponse(
-                            f"{where}: the API answered with a JSON {type(body).__name__}, not an object; "
-                            f"check base_url ({self.base_url})", status=200, path=path)
+                    body = self._json(response, where, path)
+                    if body is not None:
+                        self._accepted.add(path)
+                        return body
+                    reason = "answered with a body that is not complete JSON"
                 elif status == 429:
                     rate_limited += 1
-                    if rate_limited > self.max_rate_limited:
-                        raise RetriesExhausted(
-                            f"{where}: still rate limited (HTTP 429) after {rate_limited - 1} waits; another "
-                            "tool may be using the organization's 60 requests/minute: lower requests_per_minute "
-                            "or run later", status=429, path=path)
-                    wait = _retry_after(response) or self._backoff(rate_limited)
-                    log.warning("%s: rate limited (HTTP 429), all requests wait %.1f s", where, wait)
-                    self.budget.pause(wait)
+                    self._wait_rate_limited(response, where, path, rate_limited)
                     continue
                 elif status in RETRYABLE_STATUSES:
                     reason = f"HTTP {status}"
                 else:
-                    raise self._error(response, path, day)
+                    raise self._error(response, path, where, day)
             failures += 1
-            if failures >= self.max_attempts:
+            if failures >= self.retry.max_attempts:
                 raise RetriesExhausted(
                     f"{where}: {reason} on {failures} attempts; the API or the network is failing — "
                     "run again later (days loaded so far are kept)", path=path)
             wait = self._backoff(failures)
             log.info("%s: %s, retrying in %.1f s (attempt %d of %d)", where, reason, wait, failures + 1,
-                     self.max_attempts)
+                     self.retry.max_attempts)
             self._sleep(wait)
 
-    def _error(self, response: httpx.Response, path: str, day: dt.date | None) -> AnalyticsAPIError:
+    def _json(self, response: httpx.Response, where: str, path: str) -> dict | None:
+        try:
+            body = response.json()
+        except ValueError:
+            return None  # truncated: retried
+        if not isinstance(body, dict):
+            raise UnexpectedResponse(f"{where}: the API answered with a JSON {type(body).__name__}, not an object; "
+                                     f"check base_url ({self.base_url})", status=200, path=path)
+        return body
+
+    def _wait_rate_limited(self, response: httpx.Response, where: str, path: str, times: int) -> None:
+        if times > self.retry.max_rate_limited:
+            raise RetriesExhausted(
+                f"{where}: still rate limited (HTTP 429) after {times - 1} waits; another tool may be using "
+                "the organization's 60 requests/minute: lower requests_per_minute or run later",
+                status=429, path=path)
+        wait = _retry_after(response) or self._backoff(times)
+        log.warning("%s: rate limited (HTTP 429), all requests wait %.1f s", where, wait)
+        self.budget.pause(wait)
+
+    def _error(self, response: httpx.Response, path: str, where: str, day: dt.date | None) -> AnalyticsAPIError:
         status = response.status_code
         message, request_id = _error_parts(response)
-        where = f"{path} {day.isoformat()}" if day else path
         rid = f" (request id {request_id})" if request_id else ""
-        kw = dict(status=status, request_id=request_id, path=path)
+        kw: dict[str, Any] = dict(status=status, request_id=request_id, path=path)
         if status in (401, 403, 404):
-            return AccessDenied(
-                f"the Analytics API rejected the key (HTTP {status} on {path}): {KEY_HELP}; "
-                f"if the key is right, check base_url ({self.base_url})", **kw)
+            if self._accepted and path not in self._accepted:
+                return EndpointUnavailable(f"{path} is not available to this organization (HTTP {status}: "
+                                           f"{message}){rid}", **kw)
+            return AccessDenied(f"the Analytics API rejected the key (HTTP {status} on {path}): {KEY_HELP}; "
+                                f"if the key is right, check base_url ({self.base_url})", **kw)
         if status == 410:
             return CursorRejected(f"{where}: the page cursor expired (HTTP 410){rid}", **kw)
         if status == 400:
@@ -294,72 +372,42 @@ class AnalyticsClient:
                 return DayNotAvailable(f"{where}: not available yet: {message}{rid}",
                                        latest=latest_named(message, day), **kw)
             if kind == "too_old":
-                return DayTooOld(f"{where}: outside the days the API serves: {message}{rid}", **kw)
+                return DayTooOld(f"{where}: outside the days the API serves: {message}{rid}",
+                                 earliest=earliest_named(message, day), **kw)
             if kind == "cursor":
                 return CursorRejected(f"{where}: the page cursor was rejected: {message}{rid}", **kw)
         return InvalidRequest(f"{where}: the API answered HTTP {status}: {message}{rid}", **kw)
 
     # -- pagination ---------------------------------------------------------------------------------
 
-    def fetch_pages(self, path: str, params: dict[str, Any], *, day: dt.date | None = None,
-                    on_page: Callable[[list[dict]], Any] | None = None) -> list[Any]:
-        """All pages of one query, following `next_page` only (the API sends no `has_more`).
+    def pages(self, path: str, params: dict[str, Any], on_page: Callable[[dict], T], *, where: str | None = None,
+              day: dt.date | None = None, max_pages: int | None = None) -> list[T]:
+        """Every page of one query, each turned by `on_page` into what the caller keeps (raw JSON is dropped).
 
-        A rejected or expired cursor restarts the query from page 1 (bounded). `on_page` turns each
-        page's rows into whatever the caller keeps (so raw JSON can be dropped early); returns those.
+        Follows `next_page` while it is set, whatever `has_more` says (the engagement endpoints send none; the
+        reports' is false exactly when `next_page` is null). A rejected or expired cursor restarts the query from
+        page 1, at most `max_cursor_restarts` times, with priority so that its pages go back to back.
+        `max_pages` stops early (a probe).
         """
+        where = where or path
         restarts = 0
         while True:
-            kept: list[Any] = []
+            kept: list[T] = []
             query = dict(params)
             try:
                 while True:
-                    body = self.get(path, query, day=day)
-                    rows = _rows_of(body, path, day)
-                    kept.append(on_page(rows) if on_page else rows)
+                    body = self.get(path, query, where=where, day=day, priority=restarts > 0)
+                    kept.append(on_page(body))
                     cursor = body.get("next_page")
-                    if not cursor:
+                    if not cursor or len(kept) == max_pages:
                         return kept
                     query = {**params, "page": cursor}
             except CursorRejected as exc:
                 restarts += 1
-                self.stats.cursor_restarts += 1
-                if restarts > self.max_cursor_restarts:
+                self.stats.restarted()
+                if restarts > self.retry.max_cursor_restarts:
                     raise CursorRejected(
-                        f"{exc} — restarted from page 1 {restarts - 1} times; run again later",
+                        f"{where}: the API rejected or expired the page cursor on {restarts} attempts in a row "
+                        f"({exc.status and f'HTTP {exc.status}'}); restarted from page 1 {restarts - 1} times",
                         status=exc.status, request_id=exc.request_id, path=path) from None
-                log.info("%s: %s; restarting from page 1", path, exc)
-
-
-def first_reason(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0][:200] if text else type(exc).__name__
-
-
-def _rows_of(body: dict, path: str, day: dt.date | None) -> list[dict]:
-    """The rows of a page: `data` (current envelope) or `summaries` (older summaries envelope)."""
-    for key in ("data", "summaries"):
-        rows = body.get(key)
-        if isinstance(rows, list):
-            return rows
-    where = f"{path} {day.isoformat()}" if day else path
-    keys = ", ".join(sorted(body)) or "none"
-    raise UnexpectedResponse(
-        f"{where}: the answer has no 'data' or 'summaries' list (keys: {keys}); the API may have changed — "
-        "please report it with this message", status=200, path=path)
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        try:
-            from email.utils import parsedate_to_datetime
-
-            when = parsedate_to_datetime(value)
-            return max(0.0, (when - dt.datetime.now(dt.timezone.utc)).total_seconds())
-        except (TypeError, ValueError):
-            return None
+                log.info("%s: %s; restarting from page 1 with priority", where, exc)

@@ -1,8 +1,17 @@
-"""Fetching request units into Arrow batches, in order, on a thread pool that runs ahead of loading.
+"""Fetching one request unit of one endpoint into an Arrow batch, and what became of it.
 
-The pool keeps the shared request budget busy while the main thread normalizes and loads what was
-already fetched; `max_ahead` bounds how far it runs ahead (memory), and results come back in plan
-order so that cursors advance without gaps.
+`UnitFetcher` is safe to call from many threads (a driver may run it on a pool); every outcome that is
+not an error to stop on comes back as a `Batch`:
+
+| outcome          | when                                                    | rows | the cursor            |
+|------------------|---------------------------------------------------------|------|-----------------------|
+| `loaded`         | fetched (a window cut at the newest day the API serves) | yes  | moves over `covered`  |
+| `too_old`        | the API no longer serves the days (400 "too old")       | no   | moves over them       |
+| `failed`         | the page cursor kept expiring, restarts exhausted       | no   | moves; days missing   |
+| `not_available`  | newer than the API serves yet (400, `latest` learnt)    | no   | stays                 |
+| `unavailable`    | 403/404 on this endpoint while the key works elsewhere  | no   | stays                 |
+
+Anything else (a rejected key, retries exhausted, an unexpected answer) is raised.
 """
 
 from __future__ import annotations
@@ -10,25 +19,32 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Literal
 
 import pyarrow as pa
 
-from .client import AnalyticsClient, DayTooOld
-from .days import Unit
+from .client import AnalyticsClient, CursorRejected, DayNotAvailable, DayTooOld, EndpointUnavailable
+from .days import ONE_DAY, Unit
 from .endpoints import Endpoint
-from .rows import TableShaper
+from .queries import QUERIES
+from .rows import Pseudonymize, TableShaper
 
 log = logging.getLogger("claude_analytics.fetch")
+
+Outcome = Literal["loaded", "too_old", "failed", "not_available", "unavailable"]
 
 
 @dataclass
 class Batch:
     endpoint: Endpoint
-    unit: Unit
-    table: pa.Table | None  # None: nothing to load (a day outside the API's history)
+    unit: Unit  # as planned
+    table: pa.Table | None = None
+    covered: Unit | None = None  # the days this batch speaks for (loaded: replaced whole in the table)
+    outcome: Outcome = "loaded"
+    reason: str = ""  # why it was not loaded
+    latest: dt.date | None = None  # not_available (or a cut window): the newest day the endpoint serves
+    pages: int = 0  # answers it took
 
     @property
     def rows(self) -> int:
@@ -38,128 +54,52 @@ class Batch:
 class UnitFetcher:
     """Fetches one unit of one endpoint: every page, shaped page by page, as one Arrow table."""
 
-    def __init__(self, client: AnalyticsClient, shapers: dict[str, TableShaper], page_size: int) -> None:
+    def __init__(self, client: AnalyticsClient, endpoints: list[Endpoint], page_size: int,
+                 known_types: dict[str, dict[str, str]] | None = None,
+                 pseudonymize: Pseudonymize | None = None) -> None:
         self.client = client
-        self.shapers = shapers
         self.page_size = page_size
-        self._locks = {name: threading.Lock() for name in shapers}
-        self.answered = threading.Event()  # set once a page was answered and shaped (key, URL and shape work)
+        known_types = known_types or {}
+        self.shapers = {e.table: TableShaper(e, known_types.get(e.table), pseudonymize) for e in endpoints}
+        self._locks = {e.table: threading.Lock() for e in endpoints}
 
-    def __call__(self, endpoint: Endpoint, unit: Unit) -> Batch:
-        shaper = self.shapers[endpoint.table]
-        lock = self._locks[endpoint.table]
+    def __call__(self, endpoint: Endpoint, unit: Unit, *, max_pages: int | None = None) -> Batch:
+        """The unit's batch (`max_pages`: only its first pages, a probe)."""
         where = f"{endpoint.path} {unit}"
-
-        def shape(rows: list[dict]) -> pa.Table:
-            with lock:  # the shaper learns column types; keep that consistent across threads
-                table = shaper.shape(rows, day, where=where)
-            self.answered.set()
-            return table
-
-        if endpoint.date_mode == "window":
-            day = None
-            params = {"starting_date": unit.first.isoformat(),
-                      "ending_date": (unit.last + dt.timedelta(days=1)).isoformat()}
-        else:
-            day = unit.first
-            params = {"date": unit.first.isoformat(), "limit": self.page_size}
         try:
-            tables = self.client.fetch_pages(endpoint.path, params, day=unit.last, on_page=shape)
+            return self._fetch(endpoint, unit, max_pages)
+        except DayNotAvailable as exc:
+            newest = exc.latest if exc.latest is not None and exc.latest < unit.last else unit.last - ONE_DAY
+            if unit.first <= newest:  # a window: the part the API serves
+                log.info("%s: the API serves days up to %s; loading %s..%s", where, newest, unit.first, newest)
+                cut = self(endpoint, Unit(unit.first, newest), max_pages=max_pages)
+                cut.unit, cut.latest = unit, cut.latest or newest
+                return cut
+            return Batch(endpoint, unit, outcome="not_available", reason=str(exc), latest=newest)
         except DayTooOld as exc:
             log.warning("%s: skipped: %s", where, exc)
-            return Batch(endpoint, unit, None)
+            return Batch(endpoint, unit, covered=unit, outcome="too_old", reason=str(exc))
+        except CursorRejected as exc:
+            log.warning("%s: not loaded, left for the next run: %s", where, exc)
+            return Batch(endpoint, unit, covered=unit, outcome="failed", reason=str(exc))
+        except EndpointUnavailable as exc:
+            return Batch(endpoint, unit, outcome="unavailable", reason=str(exc))
+
+    def _fetch(self, endpoint: Endpoint, unit: Unit, max_pages: int | None) -> Batch:
+        shaper, lock = self.shapers[endpoint.table], self._locks[endpoint.table]
+        where = f"{endpoint.path} {unit}"
+        day = unit.first if endpoint.kind == "day" else None
+        tables: list[pa.Table] = []
+
+        def shape(rows: list[dict]) -> None:
+            with lock:  # the shaper learns column types; keep that consistent across threads
+                tables.append(shaper.shape(rows, day, where=where))
+
+        QUERIES[endpoint.kind].fetch(self.client, endpoint, unit, self.page_size, shape, max_pages)
         table = pa.concat_tables(tables, promote_options="default") if len(tables) > 1 else tables[0]
         with lock:
             table = shaper.finish(table, unit.first, unit.last, where=where)
-        return Batch(endpoint, unit, table)
+        return Batch(endpoint, unit, table, covered=unit, pages=len(tables))
 
 
-def _skipped() -> Future:
-    """A future for a unit that is not fetched: cancelled *and notified*, so `wait` returns at once
-    (a plain `Future().cancel()` stays un-notified and would block a waiter forever)."""
-    future: Future = Future()
-    future.cancel()
-    future.set_running_or_notify_cancel()
-    return future
-
-
-class Prefetcher:
-    """Runs `fetch` over `plan` on `workers` threads, at most `max_ahead` units ahead of the consumer."""
-
-    def __init__(self, fetch: Callable[[Endpoint, Unit], Batch], plan: Iterable[tuple[Endpoint, Unit]],
-                 *, workers: int, max_ahead: int) -> None:
-        self._fetch = fetch
-        self._plan = list(plan)
-        self._pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="fetch")
-        self._room = threading.Semaphore(max(1, max_ahead))
-        self._futures: list[Future] = []
-        self._changed = threading.Condition()
-        self._stopped = threading.Event()
-        self._keep: Callable[[Endpoint, Unit], bool] = lambda endpoint, unit: True
-        self.position = 0  # how many results the consumer has taken
-        self._feeder = threading.Thread(target=self._feed, name="fetch-feeder", daemon=True)
-        self._feeder.start()
-
-    def _feed(self) -> None:
-        for endpoint, unit in self._plan:
-            while not self._room.acquire(timeout=0.2):
-                if self._stopped.is_set():
-                    return
-            if self._stopped.is_set():
-                return
-            if self._keep(endpoint, unit):
-                future = self._pool.submit(self._fetch, endpoint, unit)
-            else:
-                future = _skipped()
-            with self._changed:
-                self._futures.append(future)
-                self._changed.notify_all()
-            if len(self._futures) == 1 and not future.cancelled():
-                # The first unit goes alone until the API has answered one page: a rejected key or a wrong URL
-                # then fails after one request, not after one per worker. If it failed, nothing else is fetched.
-                # Only until its first page, not through all its pages: a sliding-window budget repeats the
-                # spacing of the first window's sends in every later window, so a first /users day paging
-                # alone (7 round trips) spread the last window's requests out too (+15 s at 2 s latency).
-                answered = getattr(self._fetch, "answered", None)
-                if answered is None:
-                    wait([future])
-                while not future.done() and not answered.wait(0.02):
-                    pass
-                if future.done() and future.exception() is not None:
-                    self._keep = lambda endpoint, unit: False
-
-    def results(self) -> Iterator[tuple[Endpoint, Unit, Future]]:
-        """(endpoint, unit, finished or cancelled future), in plan order."""
-        for index, (endpoint, unit) in enumerate(self._plan):
-            with self._changed:
-                while len(self._futures) <= index and not self._stopped.is_set():
-                    self._changed.wait(0.5)
-                if self._stopped.is_set():
-                    return
-                future = self._futures[index]
-            wait([future])
-            self._room.release()
-            self.position = index + 1
-            yield endpoint, unit, future
-
-    def next_ready(self) -> bool:
-        """Whether the next result is already there (so loading now would not idle the consumer)."""
-        with self._changed:
-            index = self.position
-            return index >= len(self._plan) or (index < len(self._futures) and self._futures[index].done())
-
-    def restrict(self, keep: Callable[[Endpoint, Unit], bool]) -> None:
-        """From now on fetch only units `keep` accepts; queued ones it rejects are cancelled."""
-        self._keep = keep
-        with self._changed:
-            for (endpoint, unit), future in zip(self._plan, self._futures):
-                if not keep(endpoint, unit):
-                    future.cancel()
-
-    def close(self) -> None:
-        self._stopped.set()
-        with self._changed:
-            for future in self._futures:
-                future.cancel()
-            self._changed.notify_all()
-        self._pool.shutdown(wait=True, cancel_futures=True)
+Fetch = Callable[[Endpoint, Unit], Batch]

@@ -1,36 +1,34 @@
 """Row shaping: API rows → one Arrow table per request unit, with the day stamped and flat, typed columns.
 
-Pure (no HTTP, no dlt). The naming rule makes every column a readable snake_case name of at most 63
-characters, so dlt's naming never alters it and every destination gets identical columns:
-
-- path segments are joined with `_`;
-- a segment `core_metrics` is dropped, and any other `<x>_metrics` becomes `<x>`;
-- `email_address` becomes `email`;
-- a name still longer than 63 characters (an unknown future field) is cut to 54 characters plus `_` and
-  8 hex digits of its hash — done here, once, so it is the same on every destination.
+Pure (no HTTP, no dlt). Columns are named by `naming.column_name` (or the catalogue's explicit name).
 
 Values: `None` and a missing key both stay NULL; counts stay integers; money strings in cents become
-DECIMAL in currency units; a value whose type disagrees with its column goes to a variant column
-`<name>__v_<type>` (dlt's convention) with a warning, so the column keeps its type and its data.
+DECIMAL in currency units, exactly (never through a float); a value whose type disagrees with its column
+goes to a variant column `<name>__v_<type>` (dlt's convention) with a warning, so the column keeps its
+type and its data. With a pseudonymizer, every column that identifies a person is replaced by its keyed
+hash here, before anything else holds the row.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import logging
 from decimal import Decimal, InvalidOperation
-from typing import Any, Iterable
+from functools import lru_cache
+from typing import Any, Callable
 
+import pendulum
 import pyarrow as pa
 
 from .endpoints import Endpoint
+from .naming import column_name, variant_name
 
 log = logging.getLogger("claude_analytics.rows")
 
-MAX_NAME = 63
 PERIOD_KEYS = ("starting_at", "starting_date", "ending_at", "ending_date")
+DECIMAL_SCALE = 9
+_QUANTUM = Decimal(1).scaleb(-DECIMAL_SCALE)
 
 ARROW_TYPES: dict[str, pa.DataType] = {
     "bigint": pa.int64(),
@@ -39,50 +37,25 @@ ARROW_TYPES: dict[str, pa.DataType] = {
     "bool": pa.bool_(),
     "date": pa.date32(),
     "timestamp": pa.timestamp("us", tz="UTC"),
-    "decimal": pa.decimal128(38, 9),
+    "decimal": pa.decimal128(38, DECIMAL_SCALE),
     "json": pa.string(),
 }
 
-
 _EXACT_TYPES = {"bigint": int, "text": str, "bool": bool}
 
-
-def _segment(segment: str) -> str:
-    if segment == "core_metrics":
-        return ""
-    if segment.endswith("_metrics"):
-        return segment[: -len("_metrics")]
-    if segment == "email_address":
-        return "email"
-    return segment
-
-
-def shorten(name: str) -> str:
-    if len(name) <= MAX_NAME:
-        return name
-    return f"{name[:54]}_{hashlib.sha1(name.encode()).hexdigest()[:8]}"
-
-
-def column_name(path: Iterable[str]) -> str:
-    """The column name for a JSON path (see the module docstring)."""
-    parts = [_segment(seg) for seg in path]
-    return shorten("_".join(p for p in parts if p).lower())
-
-
-def variant_name(name: str, data_type: str) -> str:
-    return shorten(f"{name}__v_{data_type}")
+Pseudonymize = Callable[[str, Any], Any]  # (column, value) → the value, or its keyed hash
 
 
 def declared_columns(endpoint: Endpoint) -> dict[str, str]:
     """column → dlt type for `date` and every field the catalogue documents, in table order."""
     cols = {"date": "date"}
     for f in endpoint.fields:
-        cols[column_name(f.path)] = f.data_type
+        cols[f.name] = f.data_type
     return cols
 
 
 def money_columns(endpoint: Endpoint) -> frozenset[str]:
-    return frozenset(column_name(f.path) for f in endpoint.fields if f.money_in_cents)
+    return frozenset(f.name for f in endpoint.fields if f.money_in_cents)
 
 
 def infer_type(value: Any) -> str:
@@ -95,6 +68,33 @@ def infer_type(value: Any) -> str:
     if isinstance(value, str):
         return "text"
     return "json"
+
+
+@lru_cache(maxsize=4096)
+def parse_timestamp(text: str) -> dt.datetime:
+    """An RFC 3339 instant (any offset, `Z`, fractions) as an aware UTC datetime; ValueError otherwise."""
+    try:
+        stamp = pendulum.parse(text)
+    except Exception:  # pendulum raises its own ParserError for every malformed text
+        raise ValueError(text) from None
+    if not isinstance(stamp, dt.datetime):
+        raise ValueError(text)
+    utc = stamp.in_timezone("UTC")
+    return dt.datetime(utc.year, utc.month, utc.day, utc.hour, utc.minute, utc.second, utc.microsecond,
+                       tzinfo=dt.timezone.utc)
+
+
+def to_money(value: Any, in_cents: bool) -> Decimal:
+    """An exact decimal, cents → currency units, at the column's scale; rounding (beyond 9 places) is logged."""
+    amount = value if isinstance(value, Decimal) else Decimal(str(value))
+    if not amount.is_finite():
+        raise ValueError(value)
+    if in_cents:
+        amount = amount.scaleb(-2)
+    rounded = amount.quantize(_QUANTUM)
+    if rounded != amount:
+        log.warning("a money value %s has more than %d decimal places; rounded to %s", amount, DECIMAL_SCALE, rounded)
+    return rounded
 
 
 def _convert(value: Any, data_type: str, money: bool) -> Any:
@@ -123,12 +123,9 @@ def _convert(value: Any, data_type: str, money: bool) -> Any:
         if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal)):
             raise TypeError
         try:
-            amount = Decimal(str(value))
+            return to_money(value, money)
         except InvalidOperation:
             raise ValueError from None
-        if not amount.is_finite():
-            raise ValueError
-        return amount / 100 if money else amount
     if data_type == "date":
         if isinstance(value, dt.date):
             return value
@@ -138,8 +135,7 @@ def _convert(value: Any, data_type: str, money: bool) -> Any:
     if data_type == "timestamp":
         if not isinstance(value, str):
             raise TypeError
-        stamp = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-        return stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.timezone.utc)
+        return parse_timestamp(value)
     if data_type == "json":
         return json.dumps(value, sort_keys=True, default=str)
     raise TypeError(data_type)
@@ -164,24 +160,33 @@ class TableShaper:
     """Shapes an endpoint's rows into Arrow tables; remembers column types across calls.
 
     `known_types` are the types the destination already has (from the dlt schema), so a field that
-    changes type between runs is caught as well as within one.
+    changes type between runs is caught as well as within one. Not thread-safe: one per endpoint, used
+    under a lock (`fetch.UnitFetcher`).
     """
 
-    def __init__(self, endpoint: Endpoint, known_types: dict[str, str] | None = None) -> None:
+    def __init__(self, endpoint: Endpoint, known_types: dict[str, str] | None = None,
+                 pseudonymize: Pseudonymize | None = None) -> None:
         self.endpoint = endpoint
         self.types: dict[str, str] = dict(declared_columns(endpoint))
         for name, data_type in (known_types or {}).items():
             self.types.setdefault(name, data_type)
         self.money = money_columns(endpoint)
         self.keys = endpoint.primary_key
+        self.required = () if endpoint.nullable_key else self.keys  # rows without these cannot be merged
+        self.personal = frozenset(f.name for f in endpoint.fields if f.personal) if pseudonymize else frozenset()
+        self._pseudonymize = pseudonymize
+        self._renamed = endpoint.renamed
         self._paths = _PathNode(())  # JSON paths seen so far → column names (shape's hot path)
         self._warned: set[tuple[str, str]] = set()
 
-    def _gather(self, obj: dict, node: "_PathNode", index: int, columns: dict[str, list]) -> None:
+    def _column(self, path: tuple[str, ...]) -> str:
+        return self._renamed.get(path) or column_name(path)
+
+    def _gather(self, obj: dict, node: _PathNode, index: int, columns: dict[str, list]) -> None:
         """Append row `index`'s leaves to `columns` (column name → values of rows 0..index); pads gaps with None.
 
-        The column-wise twin of `flatten`, without a dict per row: same names, and as there, when two paths
-        of one row map to the same name the last one wins.
+        Column-wise, without a dict per row (this is the per-row cost of every load); when two paths of
+        one row map to the same name, the last one wins.
         """
         leaves = node.leaves
         for key, value in obj.items():
@@ -193,7 +198,7 @@ class TableShaper:
                 continue
             name = leaves.get(key)
             if name is None:
-                name = leaves[key] = column_name((*node.path, key))
+                name = leaves[key] = self._column((*node.path, key))
             values = columns.get(name)
             if values is None:
                 columns[name] = values = [None] * index
@@ -223,16 +228,15 @@ class TableShaper:
                     return dt.date.fromisoformat(value[:10])
                 except ValueError:
                     break
-        raise ShapeError(f"{self.endpoint.path}: a summary row has no valid starting_at or starting_date "
+        raise ShapeError(f"{self.endpoint.path}: a row has no valid starting_at or starting_date "
                          f"(keys: {', '.join(sorted(row))})")
 
     def shape(self, rows: list[dict], day: dt.date | None = None, *, where: str = "") -> pa.Table:
-        """An Arrow table of one page of `rows`; for window endpoints `day` is None (rows name their day).
+        """An Arrow table of one page of `rows`; `day` None means the rows name their day (windows, reports).
 
-        Rows without an entity key are dropped with a warning: they could never be merged.
+        Rows without a key the table cannot merge without are dropped with a warning.
         """
         where = where or f"{self.endpoint.path} {day}"
-        # Column-wise: one list per column, no dict per row (this is the per-row cost of every load).
         columns: dict[str, list] = {}
         dates: list[dt.date] = []
         for index, row in enumerate(rows):
@@ -241,25 +245,30 @@ class TableShaper:
             dates.append(self._row_day(row, day))
             self._gather(row, self._paths, index, columns)
         count = len(dates)
-        for key in PERIOD_KEYS:
+        for key in (*PERIOD_KEYS, "date"):
             columns.pop(key, None)
-        columns.pop("date", None)
         columns["date"] = dates
         for values in columns.values():
             if len(values) < count:
                 values.extend([None] * (count - len(values)))
-        keys = [columns.get(k) for k in self.keys]
+        columns, count = self._drop_keyless(columns, count, where)
+        for name in self.personal & columns.keys():
+            columns[name] = [self._pseudonymize(name, v) if v is not None else None  # type: ignore[misc]
+                             for v in columns[name]]
+        return self._to_arrow(columns, count, where)
+
+    def _drop_keyless(self, columns: dict[str, list], count: int, where: str) -> tuple[dict[str, list], int]:
+        keys = [columns.get(k) for k in self.required]
         if any(values is None for values in keys):
             missing = set(range(count))
         else:
-            missing = {i for values in keys for i, v in enumerate(values) if v is None}
-        if missing:
-            log.warning("%s: skipped %d row(s) without %s: they cannot be merged", where, len(missing),
-                        " / ".join(self.keys[1:]) or "a day")
-            kept = [i for i in range(count) if i not in missing]
-            columns = {name: [values[i] for i in kept] for name, values in columns.items()}
-            count = len(kept)
-        return self._to_arrow(columns, count, where)
+            missing = {i for values in keys for i, v in enumerate(values) if v is None}  # type: ignore[union-attr]
+        if not missing:
+            return columns, count
+        log.warning("%s: skipped %d row(s) without %s: they cannot be merged", where, len(missing),
+                    " / ".join(self.required[1:]) or "a day")
+        kept = [i for i in range(count) if i not in missing]
+        return {name: [values[i] for i in kept] for name, values in columns.items()}, len(kept)
 
     def finish(self, table: pa.Table, first: dt.date, last: dt.date, *, where: str = "") -> pa.Table:
         """The unit's table: rows within [first, last], one per key (the last one wins, with a warning)."""
@@ -267,7 +276,8 @@ class TableShaper:
         inside = [i for i, d in enumerate(dates) if first <= d <= last]
         if len(inside) < len(dates):
             log.warning("%s: dropped %d row(s) dated outside %s..%s", where, len(dates) - len(inside), first, last)
-        keys = list(zip(*(table.column(k).to_pylist() for k in self.keys)))
+        keys = list(zip(*(table.column(k).to_pylist() if k in table.column_names else [None] * len(dates)
+                          for k in self.keys)))
         last_of = {keys[i]: i for i in inside}
         if len(last_of) == len(dates):
             return table
@@ -296,14 +306,12 @@ class TableShaper:
                 if data_type == "bigint" and any(isinstance(v, float) and not isinstance(v, bool) for v in values):
                     data_type = self.types[name] = "double"
             columns[name] = self._typed(name, data_type, values, variants, where)
-        for name, values in variants.items():
-            columns[name] = values
-        fields = []
-        arrays = []
+        columns.update(variants)
+        fields, arrays = [], []
         for name, values in columns.items():
-            data_type = self.types[name]
-            fields.append(pa.field(name, ARROW_TYPES[data_type], nullable=name not in self.keys))
-            arrays.append(pa.array(values, type=ARROW_TYPES[data_type]))
+            arrow_type = ARROW_TYPES[self.types[name]]
+            fields.append(pa.field(name, arrow_type, nullable=name not in self.required))
+            arrays.append(pa.array(values, type=arrow_type))
         return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
 
     def _typed(self, name: str, data_type: str, values: list, variants: dict[str, list], where: str) -> list:

@@ -9,9 +9,12 @@ import pytest
 
 from sources.claude_analytics.budget import RequestBudget
 from sources.claude_analytics.client import (
-    AccessDenied, AnalyticsClient, CursorRejected, DayNotAvailable, DayTooOld, InvalidRequest, UnexpectedResponse,
-    classify_bad_request,
+    AccessDenied, AnalyticsClient, CursorRejected, DayNotAvailable, DayTooOld, EndpointUnavailable, InvalidRequest,
+    RetryPolicy, UnexpectedResponse, classify_bad_request,
 )
+from sources.claude_analytics.days import Unit
+from sources.claude_analytics.endpoints import BY_NAME
+from sources.claude_analytics.queries import DayQuery
 
 DAY = dt.date(2026, 11, 26)
 KEY = "sk-ant-api03-secret-value"
@@ -26,7 +29,7 @@ def client_answering(status, body=None, text=None, headers=None, seen=None):
         return httpx.Response(status, json=body, headers=headers)
 
     return AnalyticsClient("https://api.example.test/v1/organizations/analytics", KEY, RequestBudget(1000),
-                           transport=httpx.MockTransport(handler), backoff_base=0.0, max_attempts=2)
+                           transport=httpx.MockTransport(handler), retry=RetryPolicy(backoff_base=0.0, max_attempts=2))
 
 
 def err(message, kind="invalid_request_error"):
@@ -35,13 +38,14 @@ def err(message, kind="invalid_request_error"):
 
 def test_headers_and_parameters_sent():
     seen = []
-    client_answering(200, {"data": [], "next_page": None}, seen=seen).fetch_pages("/users", {"date": "2026-11-01",
-                                                                                           "limit": 1000})
+    client_answering(200, {"data": [], "next_page": None}, seen=seen).pages(
+        "/users", {"date": "2026-11-01", "limit": 1000, "group_by[]": ["product", "model"]}, lambda body: body)
     request = seen[0]
     assert request.headers["x-api-key"] == KEY
     assert request.headers["anthropic-version"] == "2023-06-01"
     assert request.url.path == "/v1/organizations/analytics/users"
-    assert dict(request.url.params) == {"date": "2026-11-01", "limit": "1000"}
+    assert list(request.url.params.multi_items()) == [("date", "2026-11-01"), ("limit", "1000"),
+                                                      ("group_by[]", "product"), ("group_by[]", "model")]
 
 
 @pytest.mark.parametrize("status", [401, 403, 404])
@@ -91,15 +95,31 @@ def test_a_non_json_error_body_is_tolerated():
 
 
 def test_unexpected_envelope_is_reported_not_loaded_as_empty():
-    with pytest.raises(UnexpectedResponse, match="no 'data' or 'summaries' list"):
-        client_answering(200, {"results": [], "next_page": None}).fetch_pages("/users", {})
+    with pytest.raises(UnexpectedResponse, match=r"no 'data' list \(keys: next_page, results\)"):
+        DayQuery().fetch(client_answering(200, {"results": [], "next_page": None}), BY_NAME["users"],
+                         Unit(DAY, DAY), 1000, lambda rows: None)
 
 
 def test_has_more_is_ignored_next_page_decides():
     pages = iter([{"data": [1], "next_page": "c1", "has_more": False}, {"data": [2], "next_page": None}])
     client = AnalyticsClient("https://x.test", KEY, RequestBudget(1000),
                              transport=httpx.MockTransport(lambda r: httpx.Response(200, json=next(pages))))
-    assert client.fetch_pages("/users", {"date": "2026-11-01"}) == [[1], [2]]
+    assert client.pages("/users", {"date": "2026-11-01"}, lambda body: body["data"]) == [[1], [2]]
+
+
+@pytest.mark.parametrize("status", [403, 404])
+def test_an_endpoint_refused_while_the_key_works_elsewhere_is_unavailable_not_a_bad_key(status):
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/users"):
+            return httpx.Response(200, json={"data": [], "next_page": None})
+        return httpx.Response(status, json=err("no such plan", "permission_error"))
+
+    client = AnalyticsClient("https://x.test", KEY, RequestBudget(1000), transport=httpx.MockTransport(handler))
+    with pytest.raises(AccessDenied):  # before any endpoint accepted the key: a rejected key
+        client.get("/cost_report", {})
+    client.get("/users", {"date": "2026-11-01"})
+    with pytest.raises(EndpointUnavailable, match=r"/cost_report is not available to this organization"):
+        client.get("/cost_report", {})
 
 
 def test_classification_fallback_uses_the_days_named():

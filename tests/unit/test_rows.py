@@ -10,7 +10,8 @@ import pyarrow as pa
 import pytest
 
 from sources.claude_analytics.endpoints import BY_NAME, ENDPOINTS
-from sources.claude_analytics.rows import TableShaper, column_name, declared_columns, shorten
+from sources.claude_analytics.naming import column_name, shorten
+from sources.claude_analytics.rows import TableShaper, declared_columns
 
 DAY = dt.date(2026, 3, 2)
 
@@ -30,7 +31,7 @@ def test_naming_rule_examples():
 
 def test_every_declared_column_is_unique_lowercase_and_at_most_63_chars():
     for endpoint in ENDPOINTS:
-        names = [column_name(f.path) for f in endpoint.fields]
+        names = [f.name for f in endpoint.fields]
         assert len(names) == len(set(names)), endpoint.table
         for name in names:
             assert len(name) <= 63 and name == name.lower() and name.replace("_", "").isalnum(), name

@@ -23,8 +23,8 @@ from pipelines import destinations
 from pipelines.runlog import COLUMNS as RUN_LOG_COLUMNS
 from pipelines.runlog import RUN_LOG_TABLE, run_row
 from pipelines.runner import RunSummary
-from sources.claude_analytics import claude_analytics_batches
-from sources.claude_analytics.days import Unit
+from sources.claude_analytics import Calendar, claude_analytics_batches
+from sources.claude_analytics.days import Edges, Unit
 from sources.claude_analytics.endpoints import ENDPOINTS, Endpoint
 from sources.claude_analytics.fetch import Batch
 from sources.claude_analytics.rows import TableShaper, declared_columns
@@ -44,7 +44,7 @@ def api_row(endpoint: Endpoint) -> dict[str, Any]:
         for key in field.path[:-1]:
             node = node.setdefault(key, {})
         node[field.path[-1]] = SAMPLE[field.data_type]
-    if endpoint.date_mode == "window":
+    if endpoint.kind != "day":
         row["starting_at"], row["ending_at"] = f"{DAY}T00:00:00Z", f"{DAY + dt.timedelta(days=1)}T00:00:00Z"
     return row
 
@@ -53,9 +53,10 @@ def runner_source(destination: destinations.Destination):
     """The source exactly as `Load._commit` builds it: batches of Arrow tables, then the layout hints."""
     batches = []
     for endpoint in ENDPOINTS:
-        table = TableShaper(endpoint).shape([api_row(endpoint)], None if endpoint.date_mode == "window" else DAY)
-        batches.append(Batch(endpoint, Unit(DAY, DAY), table))
-    return destination.apply_layout(claude_analytics_batches(batches, earliest=DAY, move_cursor=True))
+        table = TableShaper(endpoint).shape([api_row(endpoint)], DAY if endpoint.kind == "day" else None)
+        batches.append(Batch(endpoint, Unit(DAY, DAY), table, covered=Unit(DAY, DAY)))
+    calendar = Calendar(DAY, {"engagement": Edges(DAY, DAY), "cost": Edges(DAY, DAY)}, {"engagement": 3, "cost": 30})
+    return destination.apply_layout(claude_analytics_batches(batches, calendar))
 
 
 def run_log_resource():
@@ -117,7 +118,7 @@ def test_every_destination_gets_identical_tables_columns_and_types(pipelines):
         for column, data_type in declared_columns(endpoint).items():
             assert column in columns, f"{endpoint.table}.{column} was renamed by dlt"
             assert columns[column][0] == data_type, f"{endpoint.table}.{column}: {columns[column][0]} != {data_type}"
-        for key in endpoint.primary_key:
+        for key in endpoint.primary_key if not endpoint.nullable_key else ("date",):
             assert columns[key][4] is False, f"{endpoint.table}.{key} is nullable"
     assert reference["skill_usage"]["estimated_overage_spend"][:3] == ("decimal", 38, 9)
     # dlt's bookkeeping columns: the run log carries _dlt_load_id / _dlt_id, the same everywhere
@@ -195,8 +196,10 @@ def test_layout_hints_are_applied_to_the_runner_resources():
                 assert not partitioned and not bq_cluster and not sf_cluster
             # the merge contract holds everywhere
             assert table["write_disposition"] == "merge" and table.get("x-merge-strategy") == "delete-insert"
-            assert [c for c, s in columns.items() if s.get("primary_key")] == list(endpoint.primary_key)
-            assert [c for c, s in columns.items() if s.get("merge_key")] == ["date"]
+            keys = [] if endpoint.nullable_key else list(endpoint.primary_key)
+            assert [c for c, s in columns.items() if s.get("primary_key")] == keys
+            assert table.get("x-merge-source-filter") == "date >= DATE '2026-01-01'"
+            assert table.get("x-stage-data-deduplicated") is True
 
 
 def test_layout_survives_into_the_normalized_schema(pipelines):

@@ -1,0 +1,195 @@
+"""How a unit of days is asked for and where its rows are in the answers, per endpoint kind.
+
+One small class per kind (see `endpoints.py`); each fetches one unit through the client and hands over
+lists of raw row dicts, page by page, with what the row needs to know of its envelope stamped on:
+- `DayQuery`: `?date=D&limit=…`; rows in `data`; the day is the requested one.
+- `SummaryQuery`: `?starting_date&ending_date` (end exclusive); rows in `data` (newer envelope) or
+  `summaries` (older); each row names its day (`starting_at` or `starting_date`).
+- `BucketReportQuery`: daily buckets of a ≤ 31-day RFC 3339 window; a bucket that reports the API's cap of
+  100 groups may have lost groups, so that day is fetched again by the hour (and a capped hour by the
+  minute) and the finer buckets are summed back per group: time splits keep every group, including those
+  whose product is null or `other`, which no `products[]` filter selects.
+- `UserReportQuery`: one day, `limit` rows per page; `actor.email` (deprecated) fills a missing
+  `actor.email_address`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from decimal import Decimal, InvalidOperation
+from typing import Any, Callable, Iterable, Protocol
+
+import pendulum
+
+from .client import AnalyticsClient, UnexpectedResponse
+from .days import ONE_DAY, Unit
+from .endpoints import Endpoint
+
+log = logging.getLogger("claude_analytics.queries")
+
+Rows = list[dict[str, Any]]
+OnRows = Callable[[Rows], None]
+
+GROUP_CAP = 100  # a report bucket holds at most this many groups (its top ones)
+MAX_BUCKETS_PER_PAGE = {"1d": 31, "1h": 24, "1m": 60}  # one page per window, hour or day being split
+FINER = {"1d": ("1h", dt.timedelta(days=1)), "1h": ("1m", dt.timedelta(hours=1))}
+DIMENSIONS = ("product", "model", "context_window", "inference_geo", "speed", "cost_type", "token_type")
+ENVELOPE_KEYS = ("data_refreshed_at", "organization_id")
+
+
+def rfc3339(moment: dt.date | dt.datetime) -> str:
+    """UTC midnight of a day (or an instant) as the reports take it: 2026-03-01T00:00:00Z."""
+    if not isinstance(moment, dt.datetime):
+        moment = dt.datetime(moment.year, moment.month, moment.day, tzinfo=dt.timezone.utc)
+    return pendulum.instance(moment).in_timezone("UTC").to_iso8601_string()
+
+
+def _list(body: dict, keys: tuple[str, ...], where: str) -> list:
+    for key in keys:
+        value = body.get(key)
+        if isinstance(value, list):
+            return value
+    found = ", ".join(sorted(body)) or "none"
+    raise UnexpectedResponse(f"{where}: the answer has no {' or '.join(repr(k) for k in keys)} list (keys: {found}); "
+                             "the API may have changed — please report it with this message", status=200)
+
+
+def _stamp(rows: Rows, body: dict) -> Rows:
+    """Copy the report envelope's refresh time and organization onto its rows."""
+    stamps = {k: body.get(k) for k in ENVELOPE_KEYS if body.get(k) is not None}
+    if stamps:
+        for row in rows:
+            if isinstance(row, dict):
+                row.update(stamps)
+    return rows
+
+
+class Query(Protocol):
+    def fetch(self, client: AnalyticsClient, endpoint: Endpoint, unit: Unit, page_size: int, on_rows: OnRows,
+              max_pages: int | None = None) -> None: ...
+
+
+class DayQuery:
+    def fetch(self, client: AnalyticsClient, endpoint: Endpoint, unit: Unit, page_size: int, on_rows: OnRows,
+              max_pages: int | None = None) -> None:
+        where = f"{endpoint.path} {unit}"
+        params = {"date": unit.first.isoformat(), "limit": page_size}
+        client.pages(endpoint.path, params, lambda body: on_rows(_list(body, ("data",), where)), where=where,
+                     day=unit.first, max_pages=max_pages)
+
+
+class SummaryQuery:
+    def fetch(self, client: AnalyticsClient, endpoint: Endpoint, unit: Unit, page_size: int, on_rows: OnRows,
+              max_pages: int | None = None) -> None:
+        where = f"{endpoint.path} {unit}"
+        params = {"starting_date": unit.first.isoformat(), "ending_date": (unit.last + ONE_DAY).isoformat()}
+        client.pages(endpoint.path, params, lambda body: on_rows(_list(body, ("data", "summaries"), where)),
+                     where=where, day=unit.last, max_pages=max_pages)
+
+
+class UserReportQuery:
+    def fetch(self, client: AnalyticsClient, endpoint: Endpoint, unit: Unit, page_size: int, on_rows: OnRows,
+              max_pages: int | None = None) -> None:
+        where = f"{endpoint.path} {unit}"
+        params = {"starting_at": rfc3339(unit.first), "ending_at": rfc3339(unit.last + ONE_DAY),
+                  "bucket_width": "1d", "group_by[]": list(endpoint.group_by), "limit": page_size}
+
+        def page(body: dict) -> None:
+            rows = _stamp(_list(body, ("data",), where), body)
+            for row in rows:
+                actor = row.get("actor") if isinstance(row, dict) else None
+                if isinstance(actor, dict):
+                    deprecated = actor.pop("email", None)
+                    if actor.get("email_address") is None and deprecated is not None:
+                        actor["email_address"] = deprecated
+            on_rows(rows)
+
+        client.pages(endpoint.path, params, page, where=where, day=unit.last, max_pages=max_pages)
+
+
+class BucketReportQuery:
+    def fetch(self, client: AnalyticsClient, endpoint: Endpoint, unit: Unit, page_size: int, on_rows: OnRows,
+              max_pages: int | None = None) -> None:
+        buckets = self._buckets(client, endpoint, rfc3339(unit.first), rfc3339(unit.last + ONE_DAY), "1d", max_pages)
+        rows: Rows = []
+        for bucket in buckets:
+            results = bucket["results"]
+            if len(results) >= GROUP_CAP and max_pages is None:
+                results = self._uncapped(client, endpoint, bucket, "1d")
+            rows.extend({**r, "starting_at": bucket["starting_at"]} for r in results)
+        on_rows(rows)
+
+    def _buckets(self, client: AnalyticsClient, endpoint: Endpoint, start: str, end: str, width: str,
+                 max_pages: int | None = None) -> list[dict[str, Any]]:
+        where = f"{endpoint.path} {start[:10]}" + (f" {start[11:16]} by {width}" if width != "1d" else
+                                                     f"..{end[:10]} (end exclusive)")
+        params = {"starting_at": start, "ending_at": end, "bucket_width": width,
+                  "group_by[]": list(endpoint.group_by), "limit": MAX_BUCKETS_PER_PAGE[width]}
+
+        def page(body: dict) -> list[dict[str, Any]]:
+            out = []
+            for bucket in _list(body, ("data",), where):
+                if not isinstance(bucket, dict) or not isinstance(bucket.get("results"), list) or \
+                        not isinstance(bucket.get("starting_at"), str):
+                    raise UnexpectedResponse(f"{where}: a bucket has no starting_at or results list; the API may "
+                                             "have changed — please report it with this message", status=200)
+                out.append({**bucket, "results": _stamp(bucket["results"], body)})
+            return out
+
+        return [b for buckets in client.pages(endpoint.path, params, page, where=where, max_pages=max_pages)
+                for b in buckets]
+
+    def _uncapped(self, client: AnalyticsClient, endpoint: Endpoint, bucket: dict[str, Any], width: str) -> Rows:
+        """A capped bucket's groups, from finer buckets summed back per group."""
+        if width not in FINER:
+            log.warning("%s: a one-minute bucket at %s reports %d groups, the API's cap: groups beyond it cannot be "
+                        "fetched", endpoint.path, bucket["starting_at"], GROUP_CAP)
+            return bucket["results"]
+        finer, span = FINER[width]
+        start = pendulum.parse(bucket["starting_at"])
+        parts = self._buckets(client, endpoint, rfc3339(start), rfc3339(start + span), finer)
+        log.info("%s: the bucket at %s reports %d groups (the API's cap); fetched it again by %s", endpoint.path,
+                 bucket["starting_at"], GROUP_CAP, finer)
+        results: list[Rows] = []
+        for part in parts:
+            rows = part["results"]
+            results.append(self._uncapped(client, endpoint, part, finer) if len(rows) >= GROUP_CAP else rows)
+        return sum_groups(r for rows in results for r in rows)
+
+
+def _add(total: Any, value: Any) -> Any:
+    if value is None:
+        return total
+    if total is None:
+        return value
+    if isinstance(total, dict) and isinstance(value, dict):
+        return {k: _add(total.get(k), value.get(k)) for k in {**total, **value}}
+    if isinstance(value, str):  # money: decimal strings, summed exactly (other text: the first one's)
+        try:
+            return Decimal(total) + Decimal(value)
+        except (InvalidOperation, TypeError):
+            return total
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return total + value
+    return total  # a text field other than a dimension: the first one's
+
+
+def sum_groups(rows: Iterable[dict[str, Any]]) -> Rows:
+    """Rows of the same group (equal dimensions) summed into one, field by field (money exactly)."""
+    groups: dict[tuple, dict[str, Any]] = {}
+    for row in rows:
+        key = tuple(row.get(k) for k in DIMENSIONS)
+        if key not in groups:
+            groups[key] = dict(row)
+            continue
+        total = groups[key]
+        for name, value in row.items():
+            if name in DIMENSIONS or name in ("currency", *ENVELOPE_KEYS):
+                continue
+            total[name] = _add(total.get(name), value)
+    return list(groups.values())
+
+
+QUERIES: dict[str, Query] = {"day": DayQuery(), "summary": SummaryQuery(), "bucket_report": BucketReportQuery(),
+                             "user_report": UserReportQuery()}
