@@ -20,12 +20,15 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import dlt
+import pyarrow as pa
 
 from sources.claude_analytics import SOURCE_NAME, Batch, Extraction, Progress, claude_analytics_batches
 from sources.claude_analytics.client import AnalyticsAPIError, SetupError
 from sources.claude_analytics.days import ONE_DAY, Unit, describe, utc_today
 from sources.claude_analytics.endpoints import Endpoint, select
 from sources.claude_analytics.extraction import RangeError, parse_range, schema_types
+from sources.claude_analytics.org_chart import OrgChartError, read_org_chart
+from sources.claude_analytics.privacy import STATE_KEY, PrivacyModeError, check_mode, mode
 from sources.claude_analytics.settings import ClaudeAnalyticsSettings
 
 from .destinations import Target
@@ -190,7 +193,23 @@ class Run:
             pipeline.normalize()
             pipeline.load()
 
+    def _checked_inputs(self, pipeline: dlt.Pipeline, extraction: Extraction) -> pa.Table | None:
+        """Refuse what would mix plaintext and pseudonyms; read and check the org chart (before any request)."""
+        state = pipeline.state.get("sources", {}).get(SOURCE_NAME, {})
+        recorded = state.get(STATE_KEY) or ("off" if any(p.last_day for p in resource_progress(pipeline).values())
+                                            else None)
+        settings = self.options.settings
+        try:
+            check_mode(recorded, mode(extraction.pseudonymizer), pipeline=pipeline.pipeline_name,
+                       dataset=pipeline.dataset_name)
+            if settings.org_chart_path:
+                return read_org_chart(settings.org_chart_path, extraction.pseudonymizer, settings.org_unit_attribute)
+        except (PrivacyModeError, OrgChartError) as exc:
+            raise UsageError(str(exc)) from None
+        return None
+
     def _load(self, pipeline: dlt.Pipeline, extraction: Extraction) -> None:
+        org_chart = self._checked_inputs(pipeline, extraction)
         try:
             calendar = extraction.calendar  # the run's first request: a rejected key ends it here
         except SetupError as exc:
@@ -207,9 +226,9 @@ class Run:
         plan = build_plan(extraction, self.endpoints, self._verified_progress(pipeline), start, end)
         s.planned_units, s.planned_days = len(plan), sum(unit.days for _, unit in plan)
         workers = fetch_workers(self.options.settings.requests_per_minute)
+        commit = Committer(pipeline, extraction, self.destination, s, self.options.observer, org_chart)
         with Prefetcher(extraction.fetch, plan, workers=workers, max_ahead=workers) as prefetcher:
-            self._fetch_and_commit(prefetcher, Committer(pipeline, extraction, self.destination, s,
-                                                         self.options.observer))
+            self._fetch_and_commit(prefetcher, commit)
         if s.days_failed:
             raise RunFailed(f"{sum(len(d) for d in s.days_failed.values())} day(s) could not be loaded, "
                             f"{'; '.join(f'{t} {describe(d)}' for t, d in s.days_failed.items())}: the page cursor kept "
@@ -237,7 +256,7 @@ class Run:
             if policy.due(pages, time.monotonic() - since, prefetcher.next_ready()):
                 commit(pending)
                 pending, pages, since = [], 0, time.monotonic()
-        if pending:
+        if pending or commit.org_chart is not None:
             commit(pending)
         if isinstance(failure, SetupError):
             raise UsageError(str(failure))
@@ -302,16 +321,19 @@ class Committer:
     """Commits a chunk of batches: one `pipeline.run` of the source over them (rows and cursors together)."""
 
     def __init__(self, pipeline: dlt.Pipeline, extraction: Extraction, destination: Any, summary: RunSummary,
-                 observer: RunObserver | None) -> None:
+                 observer: RunObserver | None, org_chart: pa.Table | None) -> None:
         self.pipeline = pipeline
         self.extraction = extraction
         self.destination = destination
         self.summary = summary
         self.observer = observer
+        self.org_chart = org_chart  # loaded with the first chunk
 
     def __call__(self, batches: list[Batch]) -> None:
-        source = self.destination.apply_layout(claude_analytics_batches(batches, self.extraction.calendar))
-        self.pipeline.run(source, loader_file_format=self.destination.file_format)
+        source = claude_analytics_batches(batches, self.extraction.calendar, mode(self.extraction.pseudonymizer),
+                                          self.org_chart)
+        self.pipeline.run(self.destination.apply_layout(source), loader_file_format=self.destination.file_format)
+        self.org_chart = None
         s = self.summary
         s.chunks += 1
         s.units_loaded += len(batches)

@@ -17,15 +17,18 @@ from __future__ import annotations
 from typing import Any, Iterable, Optional, Sequence
 
 import dlt
+import pyarrow as pa
 from dlt.common.typing import TSecretStrValue
 from dlt.sources import DltResource
 
 from .calendar import Calendar
 from .days import Progress
 from .endpoints import ENDPOINTS, Endpoint, select
-from .extraction import Extraction, PerLoad, parse_range, schema_types
+from .extraction import Extraction, PerLoad, parse_range, pseudonymizer_of, schema_types
 from .fetch import Batch
 from .loading import endpoint_resource, sequential
+from .org_chart import org_chart_resource, read_org_chart
+from .privacy import mode
 from .settings import DEFAULT_BASE_URL, MAX_PAGE_SIZE, make_settings
 
 __all__ = ["claude_analytics", "claude_analytics_batches", "ENDPOINTS", "Extraction", "Batch", "Calendar",
@@ -50,6 +53,8 @@ def claude_analytics(
     range_end: Optional[str] = None,
     pseudonymize: bool = False,
     pseudonym_key: Optional[TSecretStrValue] = None,
+    org_chart_path: Optional[str] = None,
+    org_unit_attribute: str = "department",
 ) -> list[DltResource]:
     """The Claude Enterprise Analytics API as a dlt source.
 
@@ -62,6 +67,8 @@ def claude_analytics(
         endpoints: comma-separated endpoint names (default: all eleven).
         range_start, range_end: load this range of days instead (a backfill); no cursor moves backwards.
         pseudonymize, pseudonym_key: replace people's ids, emails and names by keyed hashes.
+        org_chart_path, org_unit_attribute: a CSV or Parquet file of people (table `org_chart`, replaced on
+            every load) and the column the org-unit views group by.
 
     Returns:
         One merge resource per endpoint. Without a range each loads from its cursor (minus the re-fetch
@@ -71,10 +78,12 @@ def claude_analytics(
                              availability_lag_days=availability_lag_days, lookback_days=lookback_days,
                              cost_lookback_days=cost_lookback_days, history_days=history_days,
                              start_date=start_date, page_size=page_size, pseudonymize=pseudonymize,
-                             pseudonym_key=pseudonym_key)
+                             pseudonym_key=pseudonym_key, org_chart_path=org_chart_path,
+                             org_unit_attribute=org_unit_attribute)
     chosen = select(endpoints)
     start, end = parse_range(range_start, range_end)
     loads = PerLoad(lambda: Extraction(settings, chosen, known_types=schema_types(dlt.current.source_schema())))
+    privacy = mode(pseudonymizer_of(settings))
 
     def resource(endpoint: Endpoint) -> DltResource:
         def batches() -> Iterable[Batch]:
@@ -82,20 +91,32 @@ def claude_analytics(
             plan = extraction.plan(endpoint, Progress.of(dlt.current.resource_state()), start, end)
             return sequential(extraction.fetch, endpoint, plan)
 
-        return endpoint_resource(endpoint, batches, lambda: loads.current().calendar.edges_of(endpoint).earliest)
+        return endpoint_resource(endpoint, batches, lambda: loads.current().calendar.edges_of(endpoint).earliest,
+                                 privacy)
 
-    return [resource(e) for e in chosen]
+    resources = [resource(e) for e in chosen]
+    if org_chart_path:
+        resources.append(org_chart_resource(lambda: read_org_chart(org_chart_path, pseudonymizer_of(settings),
+                                                                   org_unit_attribute)))
+    return resources
 
 
 @dlt.source(name=SOURCE_NAME, max_table_nesting=0)
-def claude_analytics_batches(batches: Sequence[Batch], calendar: Calendar) -> list[DltResource]:
-    """The source's resources over batches already fetched (in plan order) by `Extraction.fetch`."""
+def claude_analytics_batches(batches: Sequence[Batch], calendar: Calendar, privacy: str,
+                             org_chart: Optional[pa.Table]) -> list[DltResource]:
+    """The source's resources over batches already fetched (in plan order) by `Extraction.fetch`.
+
+    `privacy`: `privacy.mode(extraction.pseudonymizer)`; `org_chart`: a table `read_org_chart` checked.
+    """
     by_table: dict[str, list[Batch]] = {}
     for batch in batches:
         by_table.setdefault(batch.endpoint.table, []).append(batch)
 
     def resource(endpoint: Endpoint) -> Any:
         return endpoint_resource(endpoint, lambda: by_table[endpoint.table],
-                                 lambda: calendar.edges_of(endpoint).earliest)
+                                 lambda: calendar.edges_of(endpoint).earliest, privacy)
 
-    return [resource(e) for e in ENDPOINTS if e.table in by_table]
+    resources = [resource(e) for e in ENDPOINTS if e.table in by_table]
+    if org_chart is not None:
+        resources.append(org_chart_resource(lambda: org_chart))
+    return resources

@@ -49,6 +49,11 @@ def schema_types(schema: Any) -> dict[str, dict[str, str]]:
             for name, table in schema.tables.items()}
 
 
+def pseudonymizer_of(settings: ClaudeAnalyticsSettings) -> Pseudonymizer | None:
+    key = settings.pseudonym_key
+    return Pseudonymizer(str(key)) if settings.pseudonymize and key else None
+
+
 class Extraction:
     def __init__(self, settings: ClaudeAnalyticsSettings, endpoints: list[Endpoint], *,
                  known_types: dict[str, dict[str, str]] | None = None, today: dt.date | None = None,
@@ -71,8 +76,7 @@ class Extraction:
 
     @cached_property
     def pseudonymizer(self) -> Pseudonymizer | None:
-        key = self.settings.pseudonym_key
-        return Pseudonymizer(str(key)) if self.settings.pseudonymize and key else None
+        return pseudonymizer_of(self.settings)
 
     @cached_property
     def fetch(self) -> UnitFetcher:

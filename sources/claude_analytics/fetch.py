@@ -89,13 +89,11 @@ class UnitFetcher:
         shaper, lock = self.shapers[endpoint.table], self._locks[endpoint.table]
         where = f"{endpoint.path} {unit}"
         day = unit.first if endpoint.kind == "day" else None
-        tables: list[pa.Table] = []
-
-        def shape(rows: list[dict]) -> None:
+        def shape(rows: list[dict]) -> pa.Table:
             with lock:  # the shaper learns column types; keep that consistent across threads
-                tables.append(shaper.shape(rows, day, where=where))
+                return shaper.shape(rows, day, where=where)
 
-        QUERIES[endpoint.kind].fetch(self.client, endpoint, unit, self.page_size, shape, max_pages)
+        tables = QUERIES[endpoint.kind].fetch(self.client, endpoint, unit, self.page_size, shape, max_pages)
         table = pa.concat_tables(tables, promote_options="default") if len(tables) > 1 else tables[0]
         with lock:
             table = shaper.finish(table, unit.first, unit.last, where=where)

@@ -24,6 +24,7 @@ import pyarrow as pa
 from .days import API_FLOOR, Progress, Unit, describe, runs
 from .endpoints import Endpoint
 from .fetch import Batch
+from .privacy import STATE_KEY, check_mode
 from .rows import ARROW_TYPES, declared_columns
 
 log = logging.getLogger("claude_analytics.loading")
@@ -64,6 +65,17 @@ def tombstone(endpoint: Endpoint) -> pa.Table:
     return pa.Table.from_arrays([pa.array(v, f.type) for v, f in zip(values, fields)], schema=pa.schema(fields))
 
 
+def guard_privacy(privacy: str) -> None:
+    """Refuse to mix plaintext and pseudonyms in one dataset; record what this load writes."""
+    state = dlt.current.source_state()
+    recorded = state.get(STATE_KEY)
+    if recorded is None and any(Progress.of(r).last_day for r in state.get("resources", {}).values()):
+        recorded = "off"  # loaded before pseudonymization was recorded: plaintext
+    pipeline = dlt.current.pipeline()
+    check_mode(recorded, privacy, pipeline=pipeline.pipeline_name, dataset=pipeline.dataset_name)
+    state[STATE_KEY] = privacy
+
+
 def load_batches(endpoint: Endpoint, batches: Iterable[Batch], earliest: Callable[[], dt.date]) -> Iterator[Any]:
     """The resource body: yields the batches' tables, replaces their days, moves the cursor as they pass."""
     state = dlt.current.resource_state()
@@ -87,10 +99,12 @@ def load_batches(endpoint: Endpoint, batches: Iterable[Batch], earliest: Callabl
                                   dlt.mark.make_hints(write_disposition=write_disposition(replaced)))
 
 
-def endpoint_resource(endpoint: Endpoint, batches: Callable[[], Iterable[Batch]], earliest: Callable[[], dt.date]
-                      ) -> Any:
-    """The dlt resource of one endpoint over the batches `batches()` yields when it is extracted."""
+def endpoint_resource(endpoint: Endpoint, batches: Callable[[], Iterable[Batch]], earliest: Callable[[], dt.date],
+                      privacy: str) -> Any:
+    """The dlt resource of one endpoint over the batches `batches()` yields when it is extracted; `privacy` is
+    the pseudonymization mode (`privacy.mode`)."""
     def load() -> Iterator[Any]:
+        guard_privacy(privacy)  # before any request
         yield from load_batches(endpoint, batches(), earliest)
 
     return dlt.resource(load, **table_hints(endpoint))

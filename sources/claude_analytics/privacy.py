@@ -46,3 +46,31 @@ class Pseudonymizer:
     @property
     def fingerprint(self) -> str:
         return hmac.new(self._key, b"claude-analytics pseudonym key fingerprint", hashlib.sha256).hexdigest()[:16]
+
+
+STATE_KEY = "pseudonymization"  # in the source's dlt state: "off", or "key <fingerprint>"
+
+
+class PrivacyModeError(ValueError):
+    """A load would mix plaintext and pseudonyms (or two keys' pseudonyms) in one dataset."""
+
+
+def mode(pseudonymizer: Pseudonymizer | None) -> str:
+    return f"key {pseudonymizer.fingerprint}" if pseudonymizer is not None else "off"
+
+
+def check_mode(recorded: str | None, current: str, *, pipeline: str, dataset: str) -> None:
+    """Refuses a load whose pseudonymization differs from what the dataset already holds."""
+    if recorded is None or recorded == current:
+        return
+    fix = (f"load into a new dataset instead (--dataset-name {dataset}_pseudonymized), or drop this one's tables "
+           f"and state first (`dlt pipeline {pipeline} drop --drop-all`, then run again: the API's history is loaded "
+           "again, as far back as it still serves)")
+    if recorded == "off":
+        raise PrivacyModeError(f"dataset {dataset} already holds plaintext ids, emails and names, so pseudonymize "
+                               f"cannot be switched on for it: {fix}")
+    if current == "off":
+        raise PrivacyModeError(f"dataset {dataset} holds pseudonymized people; loading plaintext into it would mix "
+                               f"both: set pseudonymize = true with the same pseudonym_key, or {fix}")
+    raise PrivacyModeError(f"dataset {dataset} was pseudonymized with another pseudonym_key (a key change gives "
+                           f"everyone new pseudonyms): use the old key, or {fix}")

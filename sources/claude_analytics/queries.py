@@ -1,7 +1,8 @@
 """How a unit of days is asked for and where its rows are in the answers, per endpoint kind.
 
-One small class per kind (see `endpoints.py`); each fetches one unit through the client and hands over
-lists of raw row dicts, page by page, with what the row needs to know of its envelope stamped on:
+One small class per kind (see `endpoints.py`); each fetches one unit through the client and turns its
+lists of raw row dicts, page by page, into what the caller keeps (`shape`, a pure function: a query
+restarted from page 1 drops what its earlier pages gave), with what a row needs of its envelope stamped on:
 - `DayQuery`: `?date=D&limit=…`; rows in `data`; the day is the requested one.
 - `SummaryQuery`: `?starting_date&ending_date` (end exclusive); rows in `data` (newer envelope) or
   `summaries` (older); each row names its day (`starting_at` or `starting_date`).
@@ -18,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from decimal import Decimal, InvalidOperation
-from typing import Any, Callable, Iterable, Protocol
+from typing import Any, Callable, Iterable, Protocol, TypeVar
 
 import pendulum
 
@@ -29,7 +30,8 @@ from .endpoints import Endpoint
 log = logging.getLogger("claude_analytics.queries")
 
 Rows = list[dict[str, Any]]
-OnRows = Callable[[Rows], None]
+T = TypeVar("T")
+Shape = Callable[[Rows], T]
 
 GROUP_CAP = 100  # a report bucket holds at most this many groups (its top ones)
 MAX_BUCKETS_PER_PAGE = {"1d": 31, "1h": 24, "1m": 60}  # one page per window, hour or day being split
@@ -66,36 +68,36 @@ def _stamp(rows: Rows, body: dict) -> Rows:
 
 
 class Query(Protocol):
-    def fetch(self, client: AnalyticsClient, endpoint: Endpoint, unit: Unit, page_size: int, on_rows: OnRows,
-              max_pages: int | None = None) -> None: ...
+    def fetch(self, client: AnalyticsClient, endpoint: Endpoint, unit: Unit, page_size: int, shape: Shape[T],
+              max_pages: int | None = None) -> list[T]: ...
 
 
 class DayQuery:
-    def fetch(self, client: AnalyticsClient, endpoint: Endpoint, unit: Unit, page_size: int, on_rows: OnRows,
-              max_pages: int | None = None) -> None:
+    def fetch(self, client: AnalyticsClient, endpoint: Endpoint, unit: Unit, page_size: int, shape: Shape[T],
+              max_pages: int | None = None) -> list[T]:
         where = f"{endpoint.path} {unit}"
         params = {"date": unit.first.isoformat(), "limit": page_size}
-        client.pages(endpoint.path, params, lambda body: on_rows(_list(body, ("data",), where)), where=where,
-                     day=unit.first, max_pages=max_pages)
+        return client.pages(endpoint.path, params, lambda body: shape(_list(body, ("data",), where)), where=where,
+                            day=unit.first, max_pages=max_pages)
 
 
 class SummaryQuery:
-    def fetch(self, client: AnalyticsClient, endpoint: Endpoint, unit: Unit, page_size: int, on_rows: OnRows,
-              max_pages: int | None = None) -> None:
+    def fetch(self, client: AnalyticsClient, endpoint: Endpoint, unit: Unit, page_size: int, shape: Shape[T],
+              max_pages: int | None = None) -> list[T]:
         where = f"{endpoint.path} {unit}"
         params = {"starting_date": unit.first.isoformat(), "ending_date": (unit.last + ONE_DAY).isoformat()}
-        client.pages(endpoint.path, params, lambda body: on_rows(_list(body, ("data", "summaries"), where)),
-                     where=where, day=unit.last, max_pages=max_pages)
+        return client.pages(endpoint.path, params, lambda body: shape(_list(body, ("data", "summaries"), where)),
+                            where=where, day=unit.last, max_pages=max_pages)
 
 
 class UserReportQuery:
-    def fetch(self, client: AnalyticsClient, endpoint: Endpoint, unit: Unit, page_size: int, on_rows: OnRows,
-              max_pages: int | None = None) -> None:
+    def fetch(self, client: AnalyticsClient, endpoint: Endpoint, unit: Unit, page_size: int, shape: Shape[T],
+              max_pages: int | None = None) -> list[T]:
         where = f"{endpoint.path} {unit}"
         params = {"starting_at": rfc3339(unit.first), "ending_at": rfc3339(unit.last + ONE_DAY),
                   "bucket_width": "1d", "group_by[]": list(endpoint.group_by), "limit": page_size}
 
-        def page(body: dict) -> None:
+        def page(body: dict) -> T:
             rows = _stamp(_list(body, ("data",), where), body)
             for row in rows:
                 actor = row.get("actor") if isinstance(row, dict) else None
@@ -103,14 +105,14 @@ class UserReportQuery:
                     deprecated = actor.pop("email", None)
                     if actor.get("email_address") is None and deprecated is not None:
                         actor["email_address"] = deprecated
-            on_rows(rows)
+            return shape(rows)
 
-        client.pages(endpoint.path, params, page, where=where, day=unit.last, max_pages=max_pages)
+        return client.pages(endpoint.path, params, page, where=where, day=unit.last, max_pages=max_pages)
 
 
 class BucketReportQuery:
-    def fetch(self, client: AnalyticsClient, endpoint: Endpoint, unit: Unit, page_size: int, on_rows: OnRows,
-              max_pages: int | None = None) -> None:
+    def fetch(self, client: AnalyticsClient, endpoint: Endpoint, unit: Unit, page_size: int, shape: Shape[T],
+              max_pages: int | None = None) -> list[T]:
         buckets = self._buckets(client, endpoint, rfc3339(unit.first), rfc3339(unit.last + ONE_DAY), "1d", max_pages)
         rows: Rows = []
         for bucket in buckets:
@@ -118,7 +120,7 @@ class BucketReportQuery:
             if len(results) >= GROUP_CAP and max_pages is None:
                 results = self._uncapped(client, endpoint, bucket, "1d")
             rows.extend({**r, "starting_at": bucket["starting_at"]} for r in results)
-        on_rows(rows)
+        return [shape(rows)]
 
     def _buckets(self, client: AnalyticsClient, endpoint: Endpoint, start: str, end: str, width: str,
                  max_pages: int | None = None) -> list[dict[str, Any]]:

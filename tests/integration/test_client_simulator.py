@@ -9,19 +9,28 @@ import pytest
 from claude_analytics_simulator import FaultConfig
 from sources.claude_analytics.budget import RequestBudget
 from sources.claude_analytics.client import (
-    AccessDenied, AnalyticsClient, CursorRejected, DayNotAvailable, DayTooOld, RetriesExhausted,
+    AccessDenied, AnalyticsClient, CursorRejected, DayNotAvailable, DayTooOld, RetriesExhausted, RetryPolicy,
 )
+from sources.claude_analytics.days import Unit
+from sources.claude_analytics.endpoints import BY_NAME
+from sources.claude_analytics.queries import QUERIES
 
 
-def client_for(sim, *, key=None, budget=None, **kw) -> AnalyticsClient:
-    kw.setdefault("backoff_base", 0.01)
-    kw.setdefault("timeout", 5.0)
-    return AnalyticsClient(sim.base_url, key or sim.api_key, budget or RequestBudget(100_000), **kw)
+def client_for(sim, *, key=None, budget=None, **retry) -> AnalyticsClient:
+    retry.setdefault("backoff_base", 0.01)
+    return AnalyticsClient(sim.base_url, key or sim.api_key, budget or RequestBudget(100_000),
+                           retry=RetryPolicy(**retry), timeout=5.0)
+
+
+def rows_of(client, name, unit, page_size=1000):
+    """Every raw row of one unit of an endpoint, as its query hands them over."""
+    endpoint = BY_NAME[name]
+    pages = QUERIES[endpoint.kind].fetch(client, endpoint, unit, page_size, lambda rows: rows)
+    return [row for page in pages for row in page]
 
 
 def users_of(client, sim, day, limit=1000):
-    pages = client.fetch_pages("/users", {"date": day.isoformat(), "limit": limit}, day=day)
-    return [row for page in pages for row in page]
+    return rows_of(client, "users", Unit(day, day), limit)
 
 
 def test_a_multi_page_day_follows_next_page_to_the_end(start_simulator):
@@ -106,7 +115,8 @@ def test_an_expired_cursor_restarts_the_day_from_page_one(start_simulator):
 
 def test_cursors_that_always_expire_give_up_after_bounded_restarts(start_simulator):
     sim = start_simulator(users=40, cursor_ttl_seconds=0.0)
-    with client_for(sim, max_cursor_restarts=2) as client, pytest.raises(CursorRejected, match="restarted"):
+    with client_for(sim, max_cursor_restarts=2) as client, \
+            pytest.raises(CursorRejected, match="on 3 attempts in a row .HTTP 410.; restarted from page 1 2 times"):
         users_of(client, sim, sim.latest_available_day(), limit=5)
     assert sim.stats()["by_path"]["/users"] == {200: 3, 410: 3}
 
@@ -144,8 +154,6 @@ def test_summaries_windows_read_every_envelope_and_exclusive_end(start_simulator
     last = sim.latest_available_day()
     first = last - dt.timedelta(days=30)
     with client_for(sim) as client:
-        pages = client.fetch_pages("/summaries", {"starting_date": first.isoformat(),
-                                                   "ending_date": (last + dt.timedelta(days=1)).isoformat()})
-    rows = [r for page in pages for r in page]
+        rows = rows_of(client, "summaries", Unit(first, last))
     assert len(rows) == 31
     assert rows == [sim.expected("/summaries", first + dt.timedelta(days=i))[0] for i in range(31)]
