@@ -10,16 +10,50 @@ wrong path or field name in the pipeline cannot agree with itself here.
 """
 
 from .cli import add_arguments, config_from_args, serve
-from .config import BASE_PATH, DATA_FLOOR, ENDPOINT_PATHS, FaultConfig, SimulatorConfig
+from .config import (
+    BASE_PATH,
+    DATA_FLOOR,
+    ENDPOINT_PATHS,
+    ENGAGEMENT_PATHS,
+    REPORT_PATHS,
+    SERVED_PATHS,
+    FaultConfig,
+    SimulatorConfig,
+)
 from .data import Organization
+from .errors import ApiError
+from .reports import (
+    CONTEXT_WINDOWS,
+    COST_TYPES,
+    DIMENSIONS,
+    FILTER_PRODUCTS,
+    INFERENCE_GEOS,
+    PRODUCTS,
+    SPEEDS,
+    TOKEN_TYPES,
+    ReportData,
+)
 from .server import Simulator
 
 __all__ = [
     "BASE_PATH",
+    "CONTEXT_WINDOWS",
+    "COST_TYPES",
     "DATA_FLOOR",
+    "DIMENSIONS",
     "ENDPOINT_PATHS",
+    "ENGAGEMENT_PATHS",
+    "FILTER_PRODUCTS",
+    "INFERENCE_GEOS",
+    "PRODUCTS",
+    "REPORT_PATHS",
+    "SERVED_PATHS",
+    "SPEEDS",
+    "TOKEN_TYPES",
+    "ApiError",
     "FaultConfig",
     "Organization",
+    "ReportData",
     "Simulator",
     "SimulatorConfig",
     "add_arguments",

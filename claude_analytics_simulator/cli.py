@@ -55,6 +55,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--period-keys", choices=("starting_at", "starting_date"), default=d.summaries_period_keys,
                         help=f"/summaries row period keys (default {d.summaries_period_keys})")
     parser.add_argument("--growth-from", type=_day, default=None, help="from this day on, rows carry newer fields")
+    parser.add_argument("--no-cost-reports", action="store_true",
+                        help="a seat-based plan: the four cost & usage report paths are refused")
+    parser.add_argument("--cost-denied-status", type=int, choices=(403, 404), default=d.cost_reports_denied_status,
+                        help=f"status of the refused report paths with --no-cost-reports "
+                             f"(default {d.cost_reports_denied_status})")
+    parser.add_argument("--report-models", type=int, default=d.report_models, metavar="N",
+                        help=f"models in use in the cost & usage reports (default {d.report_models})")
+    parser.add_argument("--report-group-cap", type=int, default=d.report_group_cap, metavar="N",
+                        help=f"groups per bucket of /usage_report and /cost_report (default {d.report_group_cap})")
+    parser.add_argument("--cost-revision", type=int, default=d.cost_revision, metavar="N",
+                        help="revise the last --cost-revision-days days of the cost & usage reports (level N)")
+    parser.add_argument("--cost-revision-days", type=int, default=d.cost_revision_days, metavar="N",
+                        help=f"days a cost revision reaches back (default {d.cost_revision_days})")
 
 
 def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
@@ -69,6 +82,12 @@ def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
         summaries_envelope=args.summaries_envelope,
         summaries_period_keys=args.period_keys,
         growth_from=args.growth_from,
+        cost_reports_available=not args.no_cost_reports,
+        cost_reports_denied_status=args.cost_denied_status,
+        report_models=args.report_models,
+        report_group_cap=args.report_group_cap,
+        cost_revision=args.cost_revision,
+        cost_revision_days=args.cost_revision_days,
         faults=FaultConfig(
             server_error_rate=args.fault_5xx,
             rate_limit_rate=args.fault_429,

@@ -5,8 +5,14 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
-# Endpoint paths relative to the base path, in the order of the spec (§4).
+# The five endpoints of the mission, relative to the base path, in the order of the spec (§4).
 ENDPOINT_PATHS = ("/users", "/summaries", "/apps/chat/projects", "/skills", "/connectors")
+# Every engagement endpoint: the five, then /plugins and /artifacts (§5.1, §5.2). `Simulator.expected` serves these.
+ENGAGEMENT_PATHS = ENDPOINT_PATHS + ("/plugins", "/artifacts")
+# The cost & usage reports (§5.3): bucketed org-level reports, then the per-user ones (`expected_report`).
+REPORT_PATHS = ("/usage_report", "/cost_report", "/user_usage_report", "/user_cost_report")
+# Every path the simulator serves: all eleven.
+SERVED_PATHS = ENGAGEMENT_PATHS + REPORT_PATHS
 
 BASE_PATH = "/v1/organizations/analytics"
 
@@ -36,6 +42,8 @@ class SimulatorConfig:
     today: datetime.date | None = None  # None: the current UTC date, read at each request
     availability_lag_days: int = 1  # latest available day = today - lag
     history_days: int | None = 90  # earliest day = max(2026-01-01, today - history_days); None: floor only
+    history_message_names_earliest: bool = True  # False: the "too old" 400 names no date (clients bisect)
+    not_available_names_latest: bool = True  # False: the "not yet available" 400 names no date
     rate_limit: int = 60  # accepted requests per rate_window_seconds; 0 disables the limiter
     rate_window_seconds: float = 60.0  # sliding window
     summaries_envelope: str = "data"  # "data" | "summaries" | "both"
@@ -49,3 +57,13 @@ class SimulatorConfig:
     # "null_key" | "type_drift" | "bad_envelope" (see server.apply_quirk)
     quirks: dict[datetime.date, str] = field(default_factory=dict)
     faults: FaultConfig = field(default_factory=FaultConfig)
+    # ---- cost & usage reports (§5.3) ----
+    cost_reports_available: bool = True  # False: a seat-based plan, the four report paths are refused
+    cost_reports_denied_status: int = 403  # 403 permission_error | 404 not_found_error when not available
+    report_models: int = 5  # models in use; more models make more groups per day (see report_group_cap)
+    report_group_cap: int = 100  # a bucket of /usage_report or /cost_report reports at most this many groups
+    cost_revision: int = 0  # > 0 revises the last `cost_revision_days` days before today
+    cost_revision_days: int = 30
+    # Literal amount strings: the first cost results served for each day carry them as amount and
+    # list_amount (they break the sum laws on purpose: exact-money tests only).
+    money_samples: tuple[str, ...] = ()

@@ -15,6 +15,7 @@ counting only days from 2026-01-01 on, as served (revised days included).
 
 from __future__ import annotations
 
+import bisect
 import datetime
 import hashlib
 import random
@@ -22,6 +23,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from .config import DATA_FLOOR
 
@@ -173,16 +175,16 @@ def _money(rng: random.Random, scale: int) -> str:
     return str(cents)
 
 
-def bump_counts(value: object, revision: int) -> None:
+def bump_counts(value: object, revision: int, keys: frozenset[str] = REVISED_KEYS) -> None:
     """Grow the revised counters of rows in place by a few percent per revision (at least +1)."""
     if isinstance(value, list):
         for item in value:
-            bump_counts(item, revision)
+            bump_counts(item, revision, keys)
     elif isinstance(value, dict):
         for key, item in value.items():
             if isinstance(item, (dict, list)):
-                bump_counts(item, revision)
-            elif key in REVISED_KEYS and type(item) is int and item > 0:
+                bump_counts(item, revision, keys)
+            elif key in keys and type(item) is int and item > 0:
                 value[key] = item + revision * max(1, item * 3 // 100)
 
 
@@ -199,6 +201,8 @@ class User:
     design: bool
     science: bool
     null_sessions: bool  # their Claude Code client does not report sessions: the count is null
+    name: str  # "Ada Adams": served only by the per-user cost & usage reports
+    traits: bytes  # six more hash bytes: the user's habits in the cost & usage reports
 
 
 @dataclass(frozen=True)
@@ -273,6 +277,36 @@ CONNECTOR_POOL = (
     ("hubspot", "HubSpot", 0.2, True, False, True),
 )
 
+PLUGIN_POOL = (
+    # name, plugin id (None: the aggregate of unnamed plugins), weight, used in Claude Code, in cowork
+    ("context7", "context7@claude-plugins-official", 0.55, True, True),
+    ("feature-dev", "feature-dev@claude-code-plugins", 0.4, True, False),
+    ("github", "github@claude-plugins-official", 0.5, True, True),
+    ("playwright", "playwright@claude-plugins-official", 0.35, True, True),
+    ("pr-review-toolkit", "pr-review-toolkit@claude-code-plugins", 0.3, True, False),
+    ("release-notes", "release-notes@example-internal", 0.2, True, True),  # the org's own marketplace
+    ("security-guidance", "security-guidance@claude-code-plugins", 0.2, True, False),
+    ("serena", "serena@claude-plugins-official", 0.6, True, False),
+    ("third-party", None, 0.75, True, True),
+)
+# Plugin counters a revision grows.
+PLUGIN_REVISED_KEYS = frozenset({"invocation_count", "distinct_session_plugin_used_count"})
+# The organization starts using plugins this many days (at most) after the data floor: earlier days are empty.
+PLUGIN_ADOPTION_DAYS = 21
+
+ARTIFACT_TYPES = (
+    # MIME type (or "other"), share of the day's artifacts; the rows come sorted by (type, is_shared)
+    ("application/vnd.ant.mermaid", 0.07),
+    ("application/vnd.ant.react", 0.25),
+    ("image/svg+xml", 0.08),
+    ("other", 0.05),
+    ("text/html", 0.25),
+    ("text/markdown", 0.3),
+)
+_ARTIFACT_CUMULATIVE = [sum(w for _, w in ARTIFACT_TYPES[: k + 1]) for k in range(len(ARTIFACT_TYPES))]
+ARTIFACT_SHARED = 0.2  # share of artifacts created in a shared space
+ARTIFACT_REVISED_KEYS = frozenset({"artifacts_created_count", "published_artifacts_created_count"})
+
 
 class Organization:
     """The synthetic organization of `users` people, deterministic from `seed`."""
@@ -291,7 +325,7 @@ class Organization:
     # ---- fixed pools ------------------------------------------------------------------------
 
     def _make_users(self) -> list[User]:
-        raw = []
+        raw: list[dict[str, Any]] = []
         for i in range(self.size):
             digest = hashlib.sha256(f"{self.seed}:user:{i}".encode()).digest()
             u = [b / 256 for b in digest[12:24]]  # twelve independent-enough uniforms
@@ -301,6 +335,8 @@ class Organization:
                 dict(
                     id="user_" + digest[:12].hex(),
                     email=f"{first}.{last}{i + 1}@example.com",
+                    name=f"{first.title()} {last.title()}",
+                    traits=digest[26:32],
                     # A tenth of the seats are near-dormant, so weekly/monthly counts stay below seats.
                     propensity=0.01 + 0.05 * u[0] if u[8] < 0.1 else 0.45 + 0.5 * u[0],
                     intensity=0.5 + 2.5 * u[1] ** 2,
@@ -669,6 +705,73 @@ class Organization:
         rows.sort(key=lambda row: row["connector_name"])
         return self._revise(rows, revision)
 
+    # ---- /plugins ------------------------------------------------------------------------------------
+
+    def plugins_from(self) -> datetime.date:
+        """The first day with any plugin use (the organization adopted plugins then)."""
+        return DATA_FLOOR + datetime.timedelta(days=_hash(self.seed, "plugins-from") % PLUGIN_ADOPTION_DAYS)
+
+    def plugin_rows(self, day: datetime.date, revision: int = 0, growth: bool = False) -> list[dict]:
+        """Plugin use, driven by the day's Claude Code and cowork users; empty before adoption."""
+        rng = random.Random(_hash(self.seed, "plugins", day.isoformat()))
+        r = rng.random
+        grng = random.Random(_hash(self.seed, "plugins-growth", day.isoformat()))
+        factor = _day_factor(self.seed, day)
+        masks = self._base_activity(day).masks
+        code_users, cowork_users = masks["code"].bit_count(), masks["cowork"].bit_count()
+        rows: list[dict[str, Any]] = []
+        for name, plugin_id, weight, in_code, in_cowork in PLUGIN_POOL:
+            roll, share = r(), r()  # fixed draws per plugin
+            reach = (code_users if in_code else 0) + (cowork_users if in_cowork else 0)
+            if day < self.plugins_from() or reach == 0 or roll >= min(0.97, weight * (0.6 + 0.4 * factor)):
+                continue
+            users = min(reach, 1 + int(share * reach * weight * 0.3))
+            code_sessions = users + int(r() * users * 1.5) if in_code and code_users else 0
+            cowork_sessions = int(r() * min(users, cowork_users) * 1.2) if in_cowork else 0
+            row = {
+                "plugin_name": name,
+                "plugin_id": plugin_id,
+                "install_count": int(r() * users * 0.3),
+                "invocation_count": (code_sessions + cowork_sessions + users) * (1 + int(r() * 6)),
+                "distinct_user_count": users,
+                "claude_code_metrics": {"distinct_session_plugin_used_count": code_sessions},
+                "cowork_metrics": {"distinct_session_plugin_used_count": cowork_sessions},
+            }
+            if growth:
+                row["uninstall_count"] = int(grng.random() * users * 0.1)
+            rows.append(row)
+        rows.sort(key=lambda row: row["plugin_name"])
+        return self._revise(rows, revision, PLUGIN_REVISED_KEYS)
+
+    # ---- /artifacts ----------------------------------------------------------------------------------
+
+    def artifact_rows(self, day: datetime.date, revision: int = 0, growth: bool = False) -> list[dict]:
+        """The (artifact_type, is_shared) cube of the day, cells with no artifact left out."""
+        rng = random.Random(_hash(self.seed, "artifacts", day.isoformat()))
+        r = rng.random
+        grng = random.Random(_hash(self.seed, "artifacts-growth", day.isoformat()))
+        creators = self._base_activity(day).masks["chat"].bit_count()
+        # The day's artifacts, dealt one by one to the cells: small organizations get some too.
+        counts: dict[tuple[str, bool], int] = {}
+        for _ in range(int(creators * (0.2 + 0.4 * r()) + r())):
+            kind = ARTIFACT_TYPES[min(bisect.bisect_right(_ARTIFACT_CUMULATIVE, r()), len(ARTIFACT_TYPES) - 1)][0]
+            cell = (kind, r() < ARTIFACT_SHARED)
+            counts[cell] = counts.get(cell, 0) + 1
+        rows = []
+        for (artifact_type, shared), created in sorted(counts.items()):
+            row = {
+                "artifact_type": artifact_type,
+                "is_shared": shared,
+                "artifacts_created_count": created,
+                # Publishing needs a shared artifact: private ones are never published.
+                "published_artifacts_created_count": int(created * (0.1 + 0.5 * r())) if shared else 0,
+                "distinct_user_count": max(1, min(creators, int(created * (0.4 + 0.6 * r())))),
+            }
+            if growth:
+                row["view_count"] = created * (1 + int(grng.random() * 8))
+            rows.append(row)
+        return self._revise(rows, revision, ARTIFACT_REVISED_KEYS)
+
     # ---- /summaries ---------------------------------------------------------------------------------
 
     def summary_row(
@@ -727,11 +830,11 @@ class Organization:
     # ---- helpers -----------------------------------------------------------------------------------
 
     @staticmethod
-    def _revise(rows: list[dict], revision: int) -> list[dict]:
+    def _revise(rows: list[dict], revision: int, keys: frozenset[str] = REVISED_KEYS) -> list[dict]:
         """A revision drops the first entity of the day (rows are sorted by key) and grows counters."""
         if revision > 0 and rows:
             rows = rows[1:]
-            bump_counts(rows, revision)
+            bump_counts(rows, revision, keys)
         return rows
 
 

@@ -1,8 +1,8 @@
 """The HTTP side of the simulator: routes, auth, date rules, pagination, rate limit, faults, stats.
 
-Everything here follows the project's working reference of the API (analytics-api.md, §1–§4),
+Everything here follows the project's working reference of the API (analytics-api.md, §1–§6),
 and nothing else: the simulator must stay an independent witness of the pipeline. The organization's
-rows come from `data.Organization`. Standard library only.
+rows come from `data.Organization`, the cost & usage reports from `report_answers`. Standard library only.
 """
 
 from __future__ import annotations
@@ -24,8 +24,13 @@ from collections import OrderedDict, deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
-from .config import BASE_PATH, DATA_FLOOR, ENDPOINT_PATHS, SimulatorConfig
+from .config import BASE_PATH, DATA_FLOOR, ENGAGEMENT_PATHS, REPORT_PATHS, SERVED_PATHS, SimulatorConfig
 from .data import Organization
+from .errors import ApiError, shown
+from .people import identities, org_chart
+from .report_answers import ReportBook, Settings
+from .report_query import PER_USER, ReportQuery, View, group_by_values, instant, midnight, parse_report_query
+from .reports import ReportData
 
 MAX_LIMIT = 1000
 OTHER_DEFAULT_LIMIT = 100  # default `limit` of every per-day endpoint except /users
@@ -37,8 +42,8 @@ DROPPED = 0  # the status recorded for a dropped connection: nothing was sent
 
 _DAY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _LIMIT_RE = re.compile(r"^[0-9]+$")
-_ERROR_TYPES = {400: "invalid_request_error", 404: "not_found_error", 405: "invalid_request_error",
-                410: "not_found_error", 429: "rate_limit_error"}
+_ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",
+                404: "not_found_error", 405: "invalid_request_error", 410: "not_found_error", 429: "rate_limit_error"}
 _SERVER_ERROR_MESSAGES = {
     500: "Internal server error.",
     502: "Bad gateway: the upstream analytics service did not answer.",
@@ -48,26 +53,10 @@ _SERVER_ERROR_MESSAGES = {
 ONE_DAY = datetime.timedelta(days=1)
 
 
-class ApiError(Exception):
-    """An answer in Anthropic's error shape."""
-
-    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None):
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.headers = headers or {}
-
-
 def _unit(*parts: object) -> float:
     """A stable uniform float in [0, 1): how faults and latency are decided per request."""
     digest = hashlib.sha256(":".join(str(p) for p in parts).encode()).digest()
     return int.from_bytes(digest[:8], "big") / 2**64
-
-
-def _shown(value: str) -> str:
-    """A parameter value fit to quote back in a message (short, printable)."""
-    value = value if len(value) <= 40 else value[:37] + "..."
-    return json.dumps(value)
 
 
 def _max_in_window(times: list[float], window: float) -> int:
@@ -92,12 +81,15 @@ class Simulator:
         self._lock = threading.Lock()  # stats, log, limiter, sequence
         self._data_lock = threading.RLock()  # organization and row cache
         self._org: Organization | None = None
+        self._book: ReportBook | None = None  # the cost & usage reports of the organization, cached
         # Serialized rows per (endpoint, day), least recently used first, bounded by a row budget.
         self._rows: OrderedDict[tuple, list[str]] = OrderedDict()
         self._rows_cached = 0
         self._log: list[dict] = []
         self._seq = 0
         self._accepted: deque[float] = deque()  # arrival times of requests the limiter let through
+        self._in_flight = self._max_in_flight = 0  # requests being answered now / at most at once
+        self.clock = time.monotonic  # arrival times of the limiter and the log (tests may replace it)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._connections: set[socket.socket] = set()
@@ -183,7 +175,22 @@ class Simulator:
                 self._org = Organization(cfg.seed, cfg.users)
                 self._rows.clear()
                 self._rows_cached = 0
+                self._book = None
             return self._org
+
+    def _reports(self) -> ReportBook:
+        """The report book of the current organization and model count (rebuilt when either changes)."""
+        org = self.organization()
+        with self._data_lock:
+            book = self._book
+            if book is None or book.data.org is not org or len(book.data.models) != max(1, self.config.report_models):
+                book = self._book = ReportBook(ReportData(org, self.config.report_models))
+            return book
+
+    def _report_settings(self) -> Settings:
+        cfg = self.config
+        return Settings(self.today(), max(0, cfg.report_group_cap), tuple(cfg.money_samples), cfg.cost_revision,
+                        cfg.cost_revision_days)
 
     def _serialized_rows(self, path: str, day: datetime.date, latest: datetime.date | None = None) -> list[str]:
         """The day's rows as served: the organization's rows with any configured quirk of that day applied."""
@@ -211,6 +218,8 @@ class Simulator:
                 "/apps/chat/projects": org.project_rows,
                 "/skills": org.skill_rows,
                 "/connectors": org.connector_rows,
+                "/plugins": org.plugin_rows,
+                "/artifacts": org.artifact_rows,
             }[path]
             rows = [json.dumps(r, separators=(",", ":")) for r in make(day, revision, growth)]
             cache[key] = rows
@@ -227,11 +236,56 @@ class Simulator:
 
     def expected(self, path: str, day: datetime.date) -> list[dict]:
         """The exact rows the API serves for a day (all pages), as fresh Python objects."""
-        if path not in ENDPOINT_PATHS:
-            raise ValueError(f"unknown endpoint path {path!r}; expected one of {ENDPOINT_PATHS}")
+        if path in REPORT_PATHS:
+            raise ValueError(f"{path} is a cost & usage report: use expected_report({path!r}, day, group_by=...)")
+        if path not in ENGAGEMENT_PATHS:
+            raise ValueError(f"unknown endpoint path {path!r}; expected one of {ENGAGEMENT_PATHS}")
         if path == "/summaries":
             return [self._summary_row(day)]
         return [json.loads(r) for r in self._serialized_rows(path, day)]
+
+    def expected_report(self, path: str, day: datetime.date, group_by: tuple[str, ...] = ()) -> list[dict]:
+        """The uncapped truth of one UTC day of a cost & usage report at `bucket_width=1d`.
+
+        Bucketed reports: the result dicts of the day's bucket (every group with traffic, in served
+        order, as if there were no cap). Per-user reports: the day's rows, default order, with
+        `starting_at`/`ending_at`. Revisions and money samples apply as served.
+        """
+        if path not in REPORT_PATHS:
+            raise ValueError(f"unknown report path {path!r}; expected one of {REPORT_PATHS}")
+        settings = dataclasses.replace(self._report_settings(), cap=None)
+        if not DATA_FLOOR <= day < settings.today:
+            raise ValueError(f"{day} is not served: reports cover {DATA_FLOOR} up to yesterday ({settings.today} "
+                             f"excluded)")
+        cost = path in ("/cost_report", "/user_cost_report")
+        try:
+            grouping = group_by_values({"group_by[]": list(group_by)}, cost)
+        except ApiError as err:
+            raise ValueError(err.message) from None
+        view = View(cost=cost, per_user=path in PER_USER, group_by=grouping)
+        start = midnight(day)
+        query = ReportQuery(path, view, start, start + ONE_DAY, "1d", 1, True)
+        return [json.loads(r) for r in self._reports().rows(query, settings, 0)[0]]
+
+    def org_chart(self) -> list[dict]:
+        """The organization's people with their department, team, manager, cost center and location."""
+        return org_chart(self.organization())
+
+    def identities(self) -> dict[str, list[str]]:
+        """{"emails": [...], "names": [...]}: every email and person name the simulator can show."""
+        return identities(self.organization())
+
+    def cache_info(self) -> dict:
+        """How much was generated and reused: engagement row days, report days, report bucket hits."""
+        book = self._book
+        with self._data_lock:
+            return {
+                "row_days": len(self._rows),
+                "rows": self._rows_cached,
+                "report_days_generated": book.data.generated if book else 0,
+                "report_hits": book.hits if book else 0,
+                "report_misses": book.misses if book else 0,
+            }
 
     # ---- observability ---------------------------------------------------------------------------
 
@@ -253,6 +307,7 @@ class Simulator:
             "max_in_window": _max_in_window(times, self.config.rate_window_seconds),
             "max_in_60s": _max_in_window(times, 60.0),
             "faults": faults,
+            "max_in_flight": self._max_in_flight,
         }
 
     def reset_stats(self) -> None:
@@ -260,6 +315,7 @@ class Simulator:
         with self._lock:
             self._log.clear()
             self._seq = 0
+            self._max_in_flight = self._in_flight
 
     def request_log(self) -> list[dict]:
         with self._lock:
@@ -272,7 +328,6 @@ class Simulator:
 
     def _handle(self, handler: _Handler, method: str) -> None:
         cfg = self.config
-        faults = cfg.faults
         parts = urlsplit(handler.path)
         path = parts.path[len(BASE_PATH):] if parts.path.startswith(BASE_PATH + "/") else parts.path
         params: dict[str, str | list[str]] = {}
@@ -283,12 +338,23 @@ class Simulator:
                 params[key] = value  # a repeated scalar: the last one wins
         with self._lock:
             # Arrival time, sequence number and limiter decision are taken together, so they agree.
-            arrival = time.monotonic()
+            arrival = self.clock()
             entry = {"t": arrival, "path": path, "params": params, "status": None, "fault": None}
             seq = self._seq
             self._seq += 1
             wait = self._admit(arrival, cfg)
             self._log.append(entry)
+            self._in_flight += 1
+            self._max_in_flight = max(self._max_in_flight, self._in_flight)
+        try:
+            self._respond(handler, method, path, parts.path, params, entry, seq, wait, cfg)
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+
+    def _respond(self, handler: _Handler, method: str, path: str, raw_path: str, params: dict, entry: dict,
+                 seq: int, wait: int | None, cfg: SimulatorConfig) -> None:
+        faults = cfg.faults
         rid = "req_" + secrets.token_hex(12)
 
         if faults.latency_max > 0 or faults.latency_min > 0:
@@ -304,9 +370,11 @@ class Simulator:
                 handler.close_connection = True  # any request body stays unread
                 raise ApiError(405, f"Method {method} is not allowed: the Analytics API only accepts GET.",
                                {"allow": "GET"})
-            self._authenticate(handler, cfg)
-            if path not in ENDPOINT_PATHS:
-                raise ApiError(404, f"Not found: {_shown(parts.path)} is not an Analytics API endpoint.")
+            self._authenticate(handler, cfg, path)
+            if path not in SERVED_PATHS:
+                raise ApiError(404, f"Not found: {shown(raw_path)} is not an Analytics API endpoint.")
+            if path in REPORT_PATHS and not cfg.cost_reports_available:
+                raise _plan_without_reports(cfg)
 
             # Faults only reach requests that passed auth; they still count in the rate window.
             fault = self._pick_fault(seq, cfg, "page" in params)
@@ -358,9 +426,17 @@ class Simulator:
         )
 
     @staticmethod
-    def _authenticate(handler: _Handler, cfg: SimulatorConfig) -> None:
-        # Engagement endpoints answer 404, not 401, for a missing, invalid or under-scoped key (spec §3).
+    def _authenticate(handler: _Handler, cfg: SimulatorConfig, path: str) -> None:
         sent = handler.headers.get("x-api-key")
+        if path in REPORT_PATHS:
+            # The cost & usage reports answer 401 for a missing or invalid key (spec §3).
+            if not sent:
+                raise ApiError(401, "Authentication failed: no x-api-key header was sent.")
+            if not hmac.compare_digest(sent.encode(), cfg.api_key.encode()):
+                raise ApiError(401, "Authentication failed: the x-api-key is invalid. Send an Analytics API key "
+                                    "with the read:analytics scope.")
+            return
+        # Engagement endpoints answer 404, not 401, for a missing, invalid or under-scoped key (spec §3).
         if not sent:
             raise ApiError(404, "Not found: no x-api-key header was sent. Analytics API requests need an "
                                 "Analytics API key with the read:analytics scope.")
@@ -387,27 +463,32 @@ class Simulator:
     # ---- answers ------------------------------------------------------------------------------------
 
     def _answer(self, path: str, params: dict, cfg: SimulatorConfig) -> bytes:
+        if path in REPORT_PATHS:
+            return self._report(path, params, cfg)
         latest = self.latest_available_day()
         earliest = self.earliest_available_day()
         if path == "/summaries":
             return self._summaries(params, cfg, earliest, latest)
 
-        day = _require_day(params, "date", earliest, latest)
+        day = _require_day(params, "date", earliest, latest, cfg)
         default = cfg.users_default_limit if path == "/users" else OTHER_DEFAULT_LIMIT
         limit = _limit(params, default)
-        fingerprint = hashlib.sha256(f"{path}|{day.isoformat()}|{limit}".encode()).hexdigest()[:16]
-        offset = self._read_cursor(params["page"], fingerprint, cfg) if "page" in params else 0
+        grouping = _artifact_grouping(params) if path == "/artifacts" else ""
+        fingerprint = hashlib.sha256(f"{path}|{day.isoformat()}|{limit}|{grouping}".encode()).hexdigest()[:16]
+        offset = _int_offset(self._read_cursor(params["page"], fingerprint, cfg)) if "page" in params else 0
 
         rows = self._serialized_rows(path, day, latest)
         if cfg.quirks.get(day) == "bad_envelope":
             return json.dumps({"results": [json.loads(r) for r in rows]}).encode()
+        if path == "/artifacts" and not grouping:
+            limit = max(limit, len(rows))  # ungrouped, the whole cube comes back on one page (spec §5.2)
         end = offset + limit
         next_page = self._make_cursor(fingerprint, end, cfg) if end < len(rows) else None
         # Rows are cached as JSON text: a page is a join, not a re-serialization.
         return ('{"data":[' + ",".join(rows[offset:end]) + '],"next_page":' + json.dumps(next_page) + "}").encode()
 
     def _summaries(self, params: dict, cfg: SimulatorConfig, earliest: datetime.date, latest: datetime.date) -> bytes:
-        start = _require_day(params, "starting_date", earliest, latest)
+        start = _require_day(params, "starting_date", earliest, latest, cfg)
         if "ending_date" in params:
             end = _parse_day(params, "ending_date")
             if end <= start:
@@ -417,7 +498,7 @@ class Simulator:
                 raise ApiError(400, f"Invalid date range: at most {MAX_SUMMARY_DAYS} days can be requested at "
                                     f"once, got {(end - start).days} ({start} to {end}, end exclusive).")
             if end > latest + ONE_DAY:
-                raise ApiError(400, _not_yet_available(end - ONE_DAY, latest))
+                raise ApiError(400, _not_yet_available(end - ONE_DAY, latest, cfg))
         else:
             # Documented choice: without ending_date, serve the longest allowed window that is available.
             end = min(start + datetime.timedelta(days=MAX_SUMMARY_DAYS), latest + ONE_DAY)
@@ -431,41 +512,97 @@ class Simulator:
             payload = {"data": rows, "next_page": None}
         return json.dumps(payload, separators=(",", ":")).encode()
 
-    # ---- cursors: opaque, signed, bound to (path, date, limit), with an issue time ----------------
+    # ---- cost & usage reports (spec §5.3) --------------------------------------------------------
+
+    def _report(self, path: str, params: dict, cfg: SimulatorConfig) -> bytes:
+        settings = self._report_settings()
+        query = parse_report_query(path, params, settings.today, cfg.history_message_names_earliest)
+        fingerprint = query.fingerprint()
+        start = self._read_cursor(params["page"], fingerprint, cfg) if "page" in params else None
+        book = self._reports()
+        if query.view.per_user:
+            position = _pair_offset(start) if start is not None else (0, 0)
+            data, after = book.user_page(query, settings, position)
+            nxt: object = list(after) if after is not None else None
+        else:
+            data, nxt = book.bucketed_page(query, settings, _int_offset(start) if start is not None else 0)
+        cursor = self._make_cursor(fingerprint, nxt, cfg) if nxt is not None else None
+        tail = {"has_more": cursor is not None, "next_page": cursor,
+                "data_refreshed_at": self._refreshed_at(), "organization_id": book.data.organization_id()}
+        return ('{"data":' + data + "," + json.dumps(tail, separators=(",", ":"))[1:]).encode()
+
+    def _refreshed_at(self) -> str:
+        """The last hourly refresh: the top of the current hour, or 01:00 UTC of a pinned `today`."""
+        if self.config.today is not None:
+            return instant(midnight(self.config.today) + datetime.timedelta(hours=1))
+        now = datetime.datetime.now(datetime.timezone.utc)
+        return instant(now.replace(minute=0, second=0, microsecond=0))
+
+    # ---- cursors: opaque, signed, bound to a query fingerprint, with an issue time ---------------
 
     @staticmethod
     def _signature(payload: str, cfg: SimulatorConfig) -> str:
         key = f"claude-analytics-simulator:{cfg.seed}".encode()
         return hmac.new(key, payload.encode(), hashlib.sha256).hexdigest()[:16]
 
-    def _make_cursor(self, fingerprint: str, offset: int, cfg: SimulatorConfig) -> str:
+    def _make_cursor(self, fingerprint: str, offset: object, cfg: SimulatorConfig) -> str:
         payload = json.dumps({"q": fingerprint, "o": offset, "t": round(time.time(), 3)}, sort_keys=True,
                              separators=(",", ":"))
         token = json.dumps({"p": payload, "s": self._signature(payload, cfg)}, separators=(",", ":"))
         return base64.urlsafe_b64encode(token.encode()).decode().rstrip("=")
 
-    def _read_cursor(self, cursor: str, fingerprint: str, cfg: SimulatorConfig) -> int:
+    def _read_cursor(self, cursor: str, fingerprint: str, cfg: SimulatorConfig) -> object:
+        """The position a cursor carries (an offset, or [bucket, row] for per-user reports)."""
         try:
             token = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
             payload = token["p"]
             if not hmac.compare_digest(token["s"], self._signature(payload, cfg)):
                 raise ValueError("bad signature")
             fields = json.loads(payload)
-            query, offset, issued = fields["q"], int(fields["o"]), float(fields["t"])
-        except (ValueError, KeyError, TypeError):
-            raise ApiError(400, "Invalid value for 'page': not a page cursor issued by this API. Pass the "
-                                "`next_page` value of the previous response unchanged, or omit 'page' to "
-                                "start from the first page.") from None
+            query, offset, issued = fields["q"], fields["o"], float(fields["t"])
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise ApiError(400, _BAD_CURSOR) from None
         if query != fingerprint:
             raise ApiError(400, "Invalid value for 'page': this page cursor was issued for a different query. "
-                                "A cursor is bound to the path and parameters (date, limit) that produced it; "
+                                "A cursor is bound to the path and every other parameter that produced it; "
                                 "restart from the first page.")
         if time.time() - issued > cfg.cursor_ttl_seconds:
             raise ApiError(410, _CURSOR_EXPIRED)
-        return max(0, offset)
+        return offset
 
 
 _CURSOR_EXPIRED = "The page cursor has expired. Restart this query from the first page (omit 'page')."
+_BAD_CURSOR = ("Invalid value for 'page': not a page cursor issued by this API. Pass the `next_page` value of "
+               "the previous response unchanged, or omit 'page' to start from the first page.")
+
+
+def _int_offset(value: object) -> int:
+    if type(value) is not int:
+        raise ApiError(400, _BAD_CURSOR)
+    return max(0, value)
+
+
+def _pair_offset(value: object) -> tuple[int, int]:
+    if not (isinstance(value, list) and len(value) == 2 and all(type(v) is int and v >= 0 for v in value)):
+        raise ApiError(400, _BAD_CURSOR)
+    return value[0], value[1]
+
+
+def _artifact_grouping(params: dict) -> str:
+    """`group_by[]` of /artifacts, validated: with it, `limit`/`page` paginate the cube (spec §5.2)."""
+    values = params.get("group_by[]", [])
+    for value in values:
+        if value not in ("artifact_type", "is_shared"):
+            raise ApiError(400, f"Invalid value for 'group_by[]': expected any of artifact_type, is_shared, "
+                                f"got {shown(value)}.")
+    return ",".join(sorted(set(values)))
+
+
+def _plan_without_reports(cfg: SimulatorConfig) -> ApiError:
+    status = cfg.cost_reports_denied_status
+    prefix = "Not found" if status == 404 else "Permission denied"
+    return ApiError(status, f"{prefix}: this organization's plan has no cost & usage reports (they come with "
+                            f"usage-based Enterprise plans; seat-based plans see usage credits only).")
 
 
 def _error_body(status: int, message: str, rid: str) -> bytes:
@@ -476,7 +613,7 @@ def _error_body(status: int, message: str, rid: str) -> bytes:
 
 QUIRKS = ("empty", "duplicate", "null_key", "type_drift", "bad_envelope")
 _ENTITY_KEYS = {"/users": ("user", "id"), "/apps/chat/projects": ("project_id",), "/skills": ("skill_name",),
-                "/connectors": ("connector_name",)}
+                "/connectors": ("connector_name",), "/plugins": ("plugin_name",), "/artifacts": ("artifact_type",)}
 
 
 def apply_quirk(quirk: str, path: str, rows: list[str]) -> list[str]:
@@ -510,7 +647,9 @@ def apply_quirk(quirk: str, path: str, rows: list[str]) -> list[str]:
     return [json.dumps(r, separators=(",", ":")) for r in decoded]
 
 
-def _not_yet_available(day: datetime.date, latest: datetime.date) -> str:
+def _not_yet_available(day: datetime.date, latest: datetime.date, cfg: SimulatorConfig) -> str:
+    if not cfg.not_available_names_latest:
+        return "Data for the requested date is not yet available."
     return (f"Data for {day.isoformat()} is not yet available. "
             f"The most recent date with available data is {latest.isoformat()}.")
 
@@ -521,16 +660,20 @@ def _parse_day(params: dict, name: str) -> datetime.date:
         raise ApiError(400, f"Missing required query parameter '{name}' (a UTC day, YYYY-MM-DD).")
     if not isinstance(value, str) or not _DAY_RE.match(value):
         raise ApiError(400, f"Invalid value for '{name}': expected a date in YYYY-MM-DD format, "
-                            f"got {_shown(str(value))}.")
+                            f"got {shown(str(value))}.")
     try:
         return datetime.date.fromisoformat(value)
     except ValueError:
-        raise ApiError(400, f"Invalid value for '{name}': {_shown(value)} is not a valid calendar date.") from None
+        raise ApiError(400, f"Invalid value for '{name}': {shown(value)} is not a valid calendar date.") from None
 
 
-def _require_day(params: dict, name: str, earliest: datetime.date, latest: datetime.date) -> datetime.date:
+def _require_day(params: dict, name: str, earliest: datetime.date, latest: datetime.date,
+                 cfg: SimulatorConfig) -> datetime.date:
     """A served day: parsed, not before the floor, inside the history window, and already available."""
     day = _parse_day(params, name)
+    if day < earliest and not cfg.history_message_names_earliest:
+        # No date in the message: a client has to bisect to find the earliest day.
+        raise ApiError(400, f"Invalid value for '{name}': the requested date is outside the history window.")
     if day < DATA_FLOOR:
         raise ApiError(400, f"Invalid value for '{name}': data is not available before "
                             f"{DATA_FLOOR.isoformat()} (got {day.isoformat()}).")
@@ -538,7 +681,7 @@ def _require_day(params: dict, name: str, earliest: datetime.date, latest: datet
         raise ApiError(400, f"Invalid value for '{name}': {day.isoformat()} is outside the history window. "
                             f"The earliest available date is {earliest.isoformat()}.")
     if day > latest:
-        raise ApiError(400, _not_yet_available(day, latest))
+        raise ApiError(400, _not_yet_available(day, latest, cfg))
     return day
 
 
@@ -549,7 +692,7 @@ def _limit(params: dict, default: int) -> int:
     if isinstance(value, str) and _LIMIT_RE.match(value) and 1 <= int(value) <= MAX_LIMIT:
         return int(value)
     raise ApiError(400, f"Invalid value for 'limit': expected an integer from 1 to {MAX_LIMIT}, "
-                        f"got {_shown(str(value))}.")
+                        f"got {shown(str(value))}.")
 
 
 class _Server(ThreadingHTTPServer):

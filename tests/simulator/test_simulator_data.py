@@ -137,13 +137,19 @@ def test_expected_returns_copies():
     assert len(sim.expected("/users", WEEKDAY)) == len(rows) + 1
 
 
-def test_ten_thousand_users_one_day_is_fast():
+def test_ten_thousand_users_one_day(record_property):
     started = time.perf_counter()
     org = Organization(42, 10_000)
     rows = org.user_rows(WEEKDAY)
-    elapsed = time.perf_counter() - started
+    record_property("user_rows_seconds", round(time.perf_counter() - started, 3))  # measured, never asserted
     assert 5_500 <= len(rows) <= 7_000
-    assert elapsed < 1.0, f"one day of 10,000 users took {elapsed:.2f}s"
+    # What keeps it fast is that activity is generated once per day and reused: a summary reads the
+    # 30 days of its month, the next day's summary generates exactly one more.
+    assert len(org._activity) == 1
     started = time.perf_counter()
     org.summary_row(WEEKDAY)
-    assert time.perf_counter() - started < 1.0
+    record_property("summary_seconds", round(time.perf_counter() - started, 3))
+    assert len(org._activity) == 30
+    org.summary_row(WEEKDAY + datetime.timedelta(days=1))
+    assert len(org._activity) == 31
+    assert org.user_rows(WEEKDAY) == rows

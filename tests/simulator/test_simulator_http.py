@@ -8,40 +8,11 @@ import math
 import re
 
 import pytest
+from sim_helpers import DAY, LATEST, TODAY, assert_error, walk
 
-from claude_analytics_simulator import ENDPOINT_PATHS, Simulator
+from claude_analytics_simulator import ENDPOINT_PATHS, ENGAGEMENT_PATHS, REPORT_PATHS, SERVED_PATHS, Simulator
 
-TODAY = datetime.date(2026, 3, 15)
-LATEST = datetime.date(2026, 3, 14)
-DAY = datetime.date(2026, 3, 10)  # a Tuesday
-PER_DAY = [p for p in ENDPOINT_PATHS if p != "/summaries"]
-
-
-def assert_error(response, status: int, error_type: str) -> str:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert body["type"] == "error"
-    assert body["error"]["type"] == error_type
-    assert re.fullmatch(r"req_[0-9a-f]+", body["request_id"])
-    assert response.headers["request-id"] == body["request_id"]
-    return body["error"]["message"]
-
-
-def walk(client, path: str, day: datetime.date, **params) -> tuple[list[dict], list[dict]]:
-    """All rows of a day via next_page, and the raw page bodies."""
-    rows, pages, page = [], [], None
-    while True:
-        query = {"date": day.isoformat(), **params}
-        if page is not None:
-            query["page"] = page
-        response = client.get(path, params=query)
-        assert response.status_code == 200, response.text
-        body = response.json()
-        pages.append(body)
-        rows.extend(body["data"])
-        page = body["next_page"]
-        if page is None:
-            return rows, pages
+PER_DAY = [p for p in ENGAGEMENT_PATHS if p != "/summaries"]
 
 
 # ---- routes and auth ---------------------------------------------------------------------------
@@ -49,6 +20,9 @@ def walk(client, path: str, day: datetime.date, **params) -> tuple[list[dict], l
 
 def test_public_surface(sim):
     assert ENDPOINT_PATHS == ("/users", "/summaries", "/apps/chat/projects", "/skills", "/connectors")
+    assert ENGAGEMENT_PATHS == ENDPOINT_PATHS + ("/plugins", "/artifacts")
+    assert REPORT_PATHS == ("/usage_report", "/cost_report", "/user_usage_report", "/user_cost_report")
+    assert SERVED_PATHS == ENGAGEMENT_PATHS + REPORT_PATHS and len(SERVED_PATHS) == 11
     assert re.fullmatch(r"http://127\.0\.0\.1:\d+/v1/organizations/analytics", sim.base_url)
     assert sim.api_key == "sim-test-key"
     assert sim.today() == TODAY
@@ -217,11 +191,12 @@ def test_tampered_cursor_is_400(client):
 def test_expired_cursor_is_410(make_sim, connect):
     import time
 
-    sim = make_sim(cursor_ttl_seconds=0.3)
+    sim = make_sim()  # the default time to live (600 s): the cursor is fresh
     client = connect(sim)
     cursor = client.get("/users", params={"date": DAY.isoformat(), "limit": 7}).json()["next_page"]
     assert client.get("/users", params={"date": DAY.isoformat(), "limit": 7, "page": cursor}).status_code == 200
-    time.sleep(0.45)
+    sim.config.cursor_ttl_seconds = 0.005
+    time.sleep(0.02)  # only a lower bound on time: the cursor is now at least 20 ms old
     response = client.get("/users", params={"date": DAY.isoformat(), "limit": 7, "page": cursor})
     assert "expired" in assert_error(response, 410, "not_found_error")
 

@@ -97,7 +97,7 @@ def test_a_non_json_error_body_is_tolerated():
 def test_unexpected_envelope_is_reported_not_loaded_as_empty():
     with pytest.raises(UnexpectedResponse, match=r"no 'data' list \(keys: next_page, results\)"):
         DayQuery().fetch(client_answering(200, {"results": [], "next_page": None}), BY_NAME["users"],
-                         Unit(DAY, DAY), 1000, lambda rows: None)
+                         Unit(DAY, DAY), 1000, lambda rows: rows)
 
 
 def test_has_more_is_ignored_next_page_decides():
