@@ -23,7 +23,7 @@ test: $(STAMP)
 	$(BIN)/pytest -q
 
 test-fast: $(STAMP)
-	$(BIN)/pytest -q -m "not slow and not postgres"
+	$(BIN)/pytest -q -m "not postgres"
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

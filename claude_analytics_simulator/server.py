@@ -267,6 +267,10 @@ class Simulator:
         query = ReportQuery(path, view, start, start + ONE_DAY, "1d", 1, True)
         return [json.loads(r) for r in self._reports().rows(query, settings, 0)[0]]
 
+    def report_envelope(self) -> dict:
+        """The `data_refreshed_at` and `organization_id` every report answer carries right now."""
+        return {"data_refreshed_at": self._refreshed_at(), "organization_id": self._reports().data.organization_id()}
+
     def org_chart(self) -> list[dict]:
         """The organization's people with their department, team, manager, cost center and location."""
         return org_chart(self.organization())

@@ -24,7 +24,8 @@ import pyarrow as pa
 
 from sources.claude_analytics import SOURCE_NAME, Batch, Extraction, Progress, claude_analytics_batches
 from sources.claude_analytics.client import AnalyticsAPIError, SetupError
-from sources.claude_analytics.days import ONE_DAY, Unit, describe, utc_today
+from sources.claude_analytics import days
+from sources.claude_analytics.days import ONE_DAY, Unit, describe
 from sources.claude_analytics.endpoints import Endpoint, select
 from sources.claude_analytics.extraction import RangeError, parse_range, schema_types
 from sources.claude_analytics.org_chart import OrgChartError, read_org_chart
@@ -90,6 +91,7 @@ class RunSummary:
     cost_earliest_day: dt.date | None = None  # cost & usage reports
     cost_latest_day: dt.date | None = None
     learnt: tuple[str, ...] = ()  # the edges learnt from the API ("latest", "earliest")
+    history_days: int | None = None  # the engagement history window (None: it reaches back to 2026-01-01)
     planned_units: int = 0
     planned_days: int = 0  # days × endpoints in the plan
     units_loaded: int = 0
@@ -153,7 +155,7 @@ class Run:
             self.start, self.end = parse_range(options.start_date, options.end_date)
         except (ValueError, RangeError) as exc:
             raise UsageError(str(exc)) from None
-        newest = utc_today() - ONE_DAY
+        newest = days.utc_today() - ONE_DAY
         if self.end and self.end > newest:
             raise UsageError(f"--end-date {self.end} is not available yet: the API serves at most through "
                              f"yesterday, {newest}")
@@ -220,6 +222,7 @@ class Run:
         engagement, cost = calendar.edges["engagement"], calendar.edges["cost"]
         s.earliest_day, s.latest_available_day = engagement.earliest, engagement.latest
         s.cost_earliest_day, s.cost_latest_day, s.learnt = cost.earliest, cost.latest, calendar.learnt
+        s.history_days = engagement.history_days
         backfill = self.options.command == "backfill"
         start = (self.start or engagement.earliest) if backfill else None
         end = (self.end or engagement.latest) if backfill else None

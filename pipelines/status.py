@@ -4,8 +4,8 @@ Reads only the destination — the tables' days and the run log `pipeline_runs` 
 machine (an ephemeral CI runner, a laptop) and costs no API request.
 
 The days the API serves come from the run log: each run records the edges it learnt (or was pinned to),
-and status projects them to today (a learnt lag stays the same lag; a learnt history window slides with
-the days, unless it reached back to 2026-01-01). Pinned settings win.
+and status projects them to today (a learnt lag stays the same lag, a learnt history window keeps its
+length; one that reached back to 2026-01-01 does not slide). Pinned settings win.
 
 Per table:
 - days loaded: days with rows, plus the days a run covered without rows ("empty": a day with no skill
@@ -35,7 +35,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sources.claude_analytics.calendar import COST_HISTORY_DAYS
-from sources.claude_analytics.days import API_FLOOR, Edges, day_range, describe, earliest_day, utc_today
+from sources.claude_analytics import days
+from sources.claude_analytics.days import Edges, day_range, describe, earliest_day
 from sources.claude_analytics.endpoints import Endpoint, select
 from sources.claude_analytics.settings import ClaudeAnalyticsSettings
 
@@ -140,10 +141,8 @@ def served_days(settings: ClaudeAnalyticsSettings, runs: list[dict[str, Any]] | 
     latest = today - dt.timedelta(days=1 if lag is None else lag)
     start = settings.start_day()
     history = settings.pinned_history_days
-    if history is None and newest is not None and newest.get("earliest_day"):
-        learnt, run_latest = _as_date(newest["earliest_day"]), _as_date(newest["latest_available_day"])
-        if learnt > max(API_FLOOR, start or API_FLOOR):  # type: ignore[operator]
-            history = (today - (learnt + (latest - run_latest))).days  # type: ignore[operator]
+    if history is None and newest is not None and newest.get("history_days"):
+        history = int(newest["history_days"])
     engagement = Edges(earliest_day(today, history, start), latest, history)
     cost = Edges(earliest_day(today, COST_HISTORY_DAYS, start), today - dt.timedelta(days=1), COST_HISTORY_DAYS)
     return {"engagement": engagement, "cost": cost}
@@ -152,14 +151,14 @@ def served_days(settings: ClaudeAnalyticsSettings, runs: list[dict[str, Any]] | 
 def missing_days(run: dict[str, Any] | None, table: str) -> set[dt.date]:
     """Days ≤ the cursor the run left missing (retried first by the next run), from `days_missing`."""
     text = (run or {}).get("days_missing") or ""
-    days: set[dt.date] = set()
+    found: set[dt.date] = set()
     for part in text.split(";"):
         match = _MISSING.match(part.strip())
         if match and match.group(1) == table:
             for piece in match.group(2).split(","):
                 first, _, last = piece.strip().partition("..")
-                days.update(day_range(dt.date.fromisoformat(first), dt.date.fromisoformat(last or first)))
-    return days
+                found.update(day_range(dt.date.fromisoformat(first), dt.date.fromisoformat(last or first)))
+    return found
 
 
 def assess(endpoints: list[Endpoint], *, today: dt.date, edges: dict[str, Edges],
@@ -249,7 +248,7 @@ def _run_summary(run: dict[str, Any]) -> dict[str, Any]:
 
 def read_status(warehouse: Warehouse, endpoints: list[Endpoint], settings: ClaudeAnalyticsSettings, *,
                 today: dt.date | None = None, max_days_behind: int = DEFAULT_MAX_DAYS_BEHIND) -> Status:
-    today = today or utc_today()
+    today = today or days.utc_today()
     day_rows: dict[str, dict[dt.date, int] | None] = {}
     date = warehouse.column("date")
     for endpoint in endpoints:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 
 import pytest
@@ -45,3 +46,35 @@ def start_simulator():
     yield start
     for sim in started:
         sim.stop()
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """clock.today = a date: what the project believes today (UTC) is, in this process."""
+    import datetime as dt
+
+    from sources.claude_analytics import days
+
+    class Clock:
+        today = days.utc_today()
+
+    monkeypatch.setattr(days, "utc_today", lambda: Clock.today)
+    return Clock
+
+
+@pytest.fixture(autouse=True)
+def restore_logging():
+    """`claude-analytics` commands configure logging process-wide: put it back after each test."""
+    names = ("", "claude_analytics", "dlt", "httpx", "httpcore", "dagster")
+    levels = {name: logging.getLogger(name).level for name in names}
+    handlers = list(logging.getLogger().handlers)
+    filters = {id(h): list(h.filters) for h in handlers}
+    yield
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if handler not in handlers:
+            root.removeHandler(handler)
+    for handler in handlers:
+        handler.filters[:] = filters[id(handler)]

@@ -10,6 +10,8 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any, Iterable
 
+from sources.claude_analytics.days import day_range
+
 from pipelines.destinations import Target
 from pipelines.runner import CommitPolicy, RunOptions, RunSummary, run_load
 from sources.claude_analytics.endpoints import Endpoint
@@ -30,11 +32,12 @@ def settings_for(sim, **overrides: Any) -> ClaudeAnalyticsSettings:
     return make_settings(**values)
 
 
-def load(sim, command: str = "run", *, target: Target | None = None, **kw: Any) -> RunSummary:
-    """`run` (or `backfill`) into ./warehouse.duckdb; `kw` are settings, except RunOptions' own fields."""
-    options = {k: kw.pop(k) for k in ("endpoints", "start_date", "end_date", "commit", "observer",
-                                      "wait_for_lock") if k in kw}
-    return run_load(RunOptions(settings_for(sim, **kw), command=command,
+def load(sim, command: str = "run", *, target: Target | None = None, range_start: dt.date | None = None,
+         range_end: dt.date | None = None, **kw: Any) -> RunSummary:
+    """`run` (or `backfill` of [range_start, range_end]) into ./warehouse.duckdb; `kw` are settings (start_date
+    among them), except RunOptions' own fields (endpoints, commit, observer, wait_for_lock)."""
+    options = {k: kw.pop(k) for k in ("endpoints", "commit", "observer", "wait_for_lock") if k in kw}
+    return run_load(RunOptions(settings_for(sim, **kw), command=command, start_date=range_start, end_date=range_end,
                                target=target or Target(duckdb_file=WAREHOUSE), **options))
 
 
@@ -46,11 +49,13 @@ def _walk(obj: dict, path: tuple[str, ...], out: dict) -> None:
             out[path + (key,)] = value
 
 
-def flatten(raw: dict, convert=lambda path, value: value) -> dict[str, Any]:
-    """A raw API row as {column: value}, flattened here (independently of the shaper) by the naming rule."""
+def flatten(raw: dict, convert=lambda path, value: value, renamed=None) -> dict[str, Any]:
+    """A raw API row as {column: value}, flattened here (independently of the shaper) by the naming rule
+    (and the catalogue's explicit column names, part of the contract)."""
     leaves: dict[tuple[str, ...], Any] = {}
     _walk(raw, (), leaves)
-    return {column_name(p): convert(p, v) for p, v in leaves.items()}
+    renamed = renamed or {}
+    return {renamed.get(p) or column_name(p): convert(p, v) for p, v in leaves.items()}
 
 
 def _typed(endpoint: Endpoint, path: tuple[str, ...], value: Any) -> Any:
@@ -58,7 +63,7 @@ def _typed(endpoint: Endpoint, path: tuple[str, ...], value: Any) -> Any:
     if value is None or spec is None:
         return value
     if spec.money_in_cents:
-        return Decimal(value) / 100
+        return Decimal(value).scaleb(-2)
     if spec.data_type == "date":
         return dt.date.fromisoformat(value)
     if spec.data_type == "timestamp":
@@ -66,16 +71,44 @@ def _typed(endpoint: Endpoint, path: tuple[str, ...], value: Any) -> Any:
     return value
 
 
+def served_rows(sim, endpoint: Endpoint, day: dt.date) -> list[dict]:
+    """The simulator's raw rows of one day, as the API serves them (reports: uncapped, envelope stamped)."""
+    if endpoint.kind == "day" or endpoint.kind == "summary":
+        return sim.expected(endpoint.path, day)
+    envelope = sim.report_envelope()
+    rows = []
+    for raw in sim.expected_report(endpoint.path, day, group_by=endpoint.group_by):
+        actor = raw.get("actor")
+        if isinstance(actor, dict):  # the deprecated duplicate fills a missing email_address
+            email = actor.pop("email", None)
+            if actor.get("email_address") is None:
+                actor["email_address"] = email
+        rows.append({**raw, **envelope})
+    return rows
+
+
 def expected_table(sim, endpoint: Endpoint, days: Iterable[dt.date]) -> dict[tuple, dict[str, Any]]:
     """{primary key: {column: value}} of what the simulator serves for `days`."""
     out: dict[tuple, dict[str, Any]] = {}
     for day in days:
-        for raw in sim.expected(endpoint.path, day):
-            row = {name: value for name, value in flatten(raw, lambda p, v: _typed(endpoint, p, v)).items()
+        for raw in served_rows(sim, endpoint, day):
+            row = {name: value for name, value in flatten(raw, lambda p, v: _typed(endpoint, p, v),
+                                                          endpoint.renamed).items()
                    if name not in PERIOD_KEYS}
             row["date"] = day
-            out[tuple(row[k] for k in endpoint.primary_key)] = row
+            key = tuple(row.get(k) for k in endpoint.primary_key)
+            assert key not in out, f"{endpoint.table}: the simulator serves {key} twice"
+            out[key] = row
     return out
+
+
+def family_days(summary: RunSummary, endpoint: Endpoint) -> list[dt.date]:
+    """The days a run loaded for an endpoint's family: [earliest, latest] of the engagement or cost calendar."""
+    if endpoint.family == "cost":
+        first, last = summary.cost_earliest_day, summary.cost_latest_day
+    else:
+        first, last = summary.earliest_day, summary.latest_available_day
+    return list(day_range(first, last))
 
 
 def table_rows(con, dataset: str, endpoint: Endpoint) -> dict[tuple, dict[str, Any]]:
@@ -85,7 +118,7 @@ def table_rows(con, dataset: str, endpoint: Endpoint) -> dict[tuple, dict[str, A
     out = {}
     for values in cur.fetchall():
         row = {n: v for n, v in zip(names, values) if not n.startswith("_dlt")}
-        key = tuple(row[k] for k in endpoint.primary_key)
+        key = tuple(row.get(k) for k in endpoint.primary_key)
         assert key not in out, f"duplicate key {key} in {endpoint.table}"
         out[key] = row
     return out
@@ -103,7 +136,7 @@ def table_rows_dbapi(con, dataset: str, endpoint: Endpoint) -> dict[tuple, dict[
     out = {}
     for values in fetched:
         row = {n: v for n, v in zip(names, values) if not n.startswith("_dlt")}
-        key = tuple(row[k] for k in endpoint.primary_key)
+        key = tuple(row.get(k) for k in endpoint.primary_key)
         assert key not in out, f"duplicate key {key} in {endpoint.table}"
         out[key] = row
     return out

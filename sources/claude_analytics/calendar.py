@@ -100,12 +100,14 @@ def learn_calendar(client: AnalyticsClient, settings: ClaudeAnalyticsSettings, f
     start = settings.start_day()
     history = settings.pinned_history_days
     if history is None and "engagement" in families:
-        earliest = max(learn_earliest(client, latest), start or API_FLOOR)
+        served = learn_earliest(client, latest)
+        history = (today - served).days if served > API_FLOOR else None  # None: it does not slide (yet)
+        earliest = max(served, start or API_FLOOR)
         learnt.append("earliest")
     else:
         earliest = earliest_day(today, history, start)
-    edges = {"engagement": Edges(earliest, latest),
-             "cost": Edges(earliest_day(today, COST_HISTORY_DAYS, start), today - ONE_DAY)}
+    edges = {"engagement": Edges(earliest, latest, history),
+             "cost": Edges(earliest_day(today, COST_HISTORY_DAYS, start), today - ONE_DAY, COST_HISTORY_DAYS)}
     log.info("the API serves %s..%s (engagement%s) and %s..%s (cost & usage reports)", earliest, latest,
              f", learnt: {' and '.join(learnt)}" if learnt else "", edges["cost"].earliest, edges["cost"].latest)
     return Calendar(today, edges, {"engagement": settings.lookback_days, "cost": settings.cost_lookback_days},

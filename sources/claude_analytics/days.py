@@ -55,6 +55,7 @@ class Edges:
 
 
 def utc_today() -> dt.date:
+    """Today in UTC: the one clock of the project (tests replace it through this module)."""
     return dt.datetime.now(dt.timezone.utc).date()
 
 

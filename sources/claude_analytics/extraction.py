@@ -16,7 +16,8 @@ import dlt
 from .budget import shared_budget
 from .calendar import Calendar, learn_calendar
 from .client import AnalyticsClient, RetryPolicy
-from .days import API_FLOOR, Progress, Unit, parse_day, plan_units, utc_today
+from . import days
+from .days import API_FLOOR, Progress, Unit, parse_day, plan_units
 from .endpoints import Endpoint
 from .fetch import UnitFetcher
 from .privacy import Pseudonymizer
@@ -61,7 +62,7 @@ class Extraction:
         self.settings = settings
         self.endpoints = endpoints
         self.known_types = known_types or {}
-        self.today = today or utc_today()
+        self.today = today or days.utc_today()
         self.retry = retry
 
     @cached_property

@@ -310,7 +310,7 @@ class TableShaper:
         fields, arrays = [], []
         for name, values in columns.items():
             arrow_type = ARROW_TYPES[self.types[name]]
-            fields.append(pa.field(name, arrow_type, nullable=name not in self.required))
+            fields.append(pa.field(name, arrow_type, nullable=name != "date" and name not in self.required))
             arrays.append(pa.array(values, type=arrow_type))
         return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
 

@@ -27,6 +27,7 @@ def configured(start_simulator, monkeypatch):
         "SOURCES__CLAUDE_ANALYTICS__REQUESTS_PER_MINUTE": "100000",
         "SOURCES__CLAUDE_ANALYTICS__AVAILABILITY_LAG_DAYS": "1",
         "SOURCES__CLAUDE_ANALYTICS__HISTORY_DAYS": "6",
+        "SOURCES__CLAUDE_ANALYTICS__START_DATE": (TODAY - dt.timedelta(days=6)).isoformat(),
     }
     for key, value in env.items():
         monkeypatch.setenv(key, value)
@@ -56,7 +57,7 @@ BAD_INPUT = [
     ("start after end", ["backfill", "--start-date", "2026-11-10", "--end-date", "2026-11-01"], {}, "after", 0),
     ("before the floor", ["backfill", "--start-date", "2025-12-31"], {}, "2026-01-01", 0),
     ("in the future", ["backfill", "--end-date", FUTURE], {}, "not available yet", 0),
-    ("unknown endpoint", ["run", "--endpoints", "users,plugins"], {}, "unknown endpoint plugins", 0),
+    ("unknown endpoint", ["run", "--endpoints", "users,plugin"], {}, "unknown endpoint plugin: choose from", 0),
     ("missing key", ["run"], {"SOURCES__CLAUDE_ANALYTICS__API_KEY": None}, "no API key", 0),
     ("rejected key", ["run"], {"SOURCES__CLAUDE_ANALYTICS__API_KEY": "sk-ant-wrong"}, "read:analytics", 1),
     ("unreachable base URL", ["run"],
@@ -72,6 +73,8 @@ BAD_INPUT = [
     ("invalid start_date setting", ["run"], {"SOURCES__CLAUDE_ANALYTICS__START_DATE": "March"}, "YYYY-MM-DD", 0),
     ("unknown destination", ["run", "--destination", "oracle"], {}, "invalid choice", 0),
     ("bad page_size", ["run"], {"SOURCES__CLAUDE_ANALYTICS__PAGE_SIZE": "5000"}, "page_size", 0),
+    ("bad history_days", ["run"], {"SOURCES__CLAUDE_ANALYTICS__HISTORY_DAYS": "forever"}, "or auto", 0),
+    ("pseudonymize without a key", ["run"], {"SOURCES__CLAUDE_ANALYTICS__PSEUDONYMIZE": "true"}, "pseudonym_key", 0),
 ]
 
 
@@ -130,7 +133,7 @@ def test_unwritable_duckdb_path_exits_2(configured, monkeypatch, capsys):
 
 
 def test_too_recent_days_end_the_run_cleanly(configured, monkeypatch, capsys):
-    # we believe the API is 1 day behind; it is 3 days behind: stop at its latest day, exit 0
+    # pinned at a 1-day lag, the API is 3 days behind: learnt from its answer, loaded to its latest day, exit 0
     configured.config.availability_lag_days = 3
     assert main(["run", "--log-level", "WARNING"]) == 0
     with duckdb.connect("warehouse.duckdb", read_only=True) as con:
@@ -143,13 +146,14 @@ def test_too_recent_days_end_the_run_cleanly(configured, monkeypatch, capsys):
 
 
 def test_backfill_merges_a_range_and_never_moves_the_cursor_back(configured, capsys):
-    from pipelines.runner import make_pipeline, resource_cursors
+    from pipelines.destinations import Target
+    from pipelines.runner import resource_progress
 
-    cursor_before = resource_cursors(make_pipeline("duckdb"))
+    cursor_before = resource_progress(Target().pipeline())
     first = TODAY - dt.timedelta(days=5)
     assert main(["backfill", "--start-date", first.isoformat(), "--end-date", first.isoformat()]) == 0
-    assert configured.stats()["total"] == 5  # one day × 5 endpoints
-    assert resource_cursors(make_pipeline("duckdb")) == cursor_before
+    assert configured.stats()["total"] == 1 + len(ENDPOINTS)  # the newest-day probe, then one day × 11 endpoints
+    assert resource_progress(Target().pipeline()) == cursor_before
 
 
 def test_check_reports_access_latest_day_and_plan(configured, capsys):
@@ -158,7 +162,7 @@ def test_check_reports_access_latest_day_and_plan(configured, capsys):
     for endpoint in ENDPOINTS:
         assert f"{endpoint.name}" in out
     assert "ok" in out and "plan: about" in out
-    assert configured.stats()["total"] == len(ENDPOINTS)
+    assert configured.stats()["total"] == 1 + len(ENDPOINTS)  # the newest-day probe, one page per endpoint
 
 
 def test_check_with_a_rejected_key_exits_2(configured, monkeypatch, capsys):

@@ -11,79 +11,154 @@ import sys
 import time
 from pathlib import Path
 
+import dlt
 import duckdb
 import pytest
 
 from claude_analytics_simulator import FaultConfig
 from pipelines.cli import main
-from pipelines.runner import make_pipeline, resource_cursors
-from sources.claude_analytics.days import day_range
+from pipelines.destinations import Target
+from pipelines.runner import resource_progress
+from sources.claude_analytics.days import ONE_DAY, day_range
 from sources.claude_analytics.endpoints import ENDPOINTS
-from tests.helpers import assert_table_equals, expected_table, table_rows
+from tests.helpers import WAREHOUSE, assert_table_equals, expected_table, table_rows
 
-# commit after every request unit, so a crash has committed chunks behind it and uncommitted ones ahead
-RUN_IN_CHUNKS = """
-from pipelines.runner import RunOptions, run_load
+# The child: `run_load` with a commit policy, killing itself (SIGKILL) right after the n-th call of a dlt
+# pipeline step when CRASH_AFTER says so ("normalize:3"); it prints a line per committed chunk.
+# COMMIT_EVERY_REQUESTS=1: a commit after every request unit (chunks behind a crash, chunks ahead of it).
+CHILD = """
+import os, signal, sys
+import dlt
+from pipelines.destinations import Target
+from pipelines.runner import CommitPolicy, RunOptions, run_load
 from sources.claude_analytics.settings import load_settings
-run_load(RunOptions(load_settings(), duckdb_file="warehouse.duckdb", min_commit_seconds=0, max_commit_seconds=0))
+
+step, _, nth = os.environ.get("CRASH_AFTER", "").partition(":")
+if step:
+    original, calls = getattr(dlt.Pipeline, step), []
+    def killing(self, *args, **kwargs):
+        result = original(self, *args, **kwargs)
+        calls.append(1)
+        if len(calls) == int(nth):
+            os.kill(os.getpid(), signal.SIGKILL)
+        return result
+    setattr(dlt.Pipeline, step, killing)
+
+class Tell:
+    def fetched(self, summary, batch): pass
+    def committed(self, summary): print("COMMITTED", summary.chunks, flush=True)
+
+every = os.environ.get("COMMIT_EVERY_REQUESTS")  # unset: the production policy
+policy = CommitPolicy(max_requests=int(every), max_seconds=60, min_seconds=0) if every else CommitPolicy()
+run_load(RunOptions(load_settings(), target=Target(duckdb_file="warehouse.duckdb"), commit=policy, observer=Tell()))
 """
 HISTORY_DAYS = 6
 
 
 def env_for(sim, **extra) -> dict:
+    today = dt.datetime.now(dt.timezone.utc).date()
     return {**os.environ,
             "SOURCES__CLAUDE_ANALYTICS__API_KEY": sim.api_key,
             "SOURCES__CLAUDE_ANALYTICS__BASE_URL": sim.base_url,
             "SOURCES__CLAUDE_ANALYTICS__REQUESTS_PER_MINUTE": "100000",
-            "SOURCES__CLAUDE_ANALYTICS__AVAILABILITY_LAG_DAYS": "1",
             "SOURCES__CLAUDE_ANALYTICS__HISTORY_DAYS": str(HISTORY_DAYS),
+            "SOURCES__CLAUDE_ANALYTICS__START_DATE": (today - dt.timedelta(days=HISTORY_DAYS)).isoformat(),
             "SOURCES__CLAUDE_ANALYTICS__LOOKBACK_DAYS": "0",
+            "SOURCES__CLAUDE_ANALYTICS__COST_LOOKBACK_DAYS": "0",
             **extra}
 
 
-def requests_still_needed(latest: dt.date, earliest: dt.date) -> int:
-    cursors = resource_cursors(make_pipeline("duckdb", duckdb_file="warehouse.duckdb"))
+def committed_progress() -> dict:
+    """The cursors the destination holds, after finishing any load a killed run left pending (as a rerun does).
+
+    Read through a pipeline of its own (another pipelines dir), restored from the destination: what was
+    committed there, not what the killed process had in its local state.
+    """
+    local = Target(duckdb_file=WAREHOUSE).pipeline()
+    if local.has_pending_data:
+        local.normalize()
+        local.load()
+    probe = dlt.pipeline(local.pipeline_name, destination=dlt.destinations.duckdb(WAREHOUSE),
+                         dataset_name=local.dataset_name, pipelines_dir=str(Path("oracle").absolute()))
+    probe.sync_destination()
+    return resource_progress(probe)
+
+
+def requests_still_needed(progress: dict, first: dt.date, latest: dict[str, dt.date]) -> int:
+    """One request per day and endpoint, per window for summaries and bucketed reports (a small org:
+    one page each, no capped bucket)."""
     needed = 0
     for endpoint in ENDPOINTS:
-        cursor = cursors.get(endpoint.table)
-        remaining = (latest - (cursor or earliest - dt.timedelta(days=1))).days
-        needed += (-(-remaining // 31) if endpoint.date_mode == "window" else remaining) if remaining > 0 else 0
-    return needed
+        cursor = progress[endpoint.table].last_day if endpoint.table in progress else None
+        remaining = (latest[endpoint.family] - (cursor or first - ONE_DAY)).days
+        if remaining > 0:
+            needed += -(-remaining // 31) if endpoint.max_window_days > 1 else remaining
+    return needed + 1  # the newest-day probe
+
+
+def assert_tables_equal(sim, first: dt.date, latest: dict[str, dt.date]) -> None:
+    with duckdb.connect(WAREHOUSE, read_only=True) as con:
+        for endpoint in ENDPOINTS:  # table_rows fails on a duplicate key
+            assert_table_equals(table_rows(con, "claude_analytics", endpoint),
+                                expected_table(sim, endpoint, day_range(first, latest[endpoint.family])),
+                                endpoint.table)
 
 
 @pytest.mark.parametrize("crash", ["fetching", "extract:2", "normalize:3", "load:4"])
 def test_sigkill_then_rerun_equals_the_simulator_without_refetching_committed_days(start_simulator, crash):
-    # 8 fetch workers (60/min) and 0.3 s latency: fetching spans several chunk commits
-    sim = start_simulator(users=15, seed=31, faults=FaultConfig(latency_min=0.3, latency_max=0.3))
-    latest = sim.latest_available_day()
-    earliest = dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=HISTORY_DAYS)
-    env = env_for(sim, SOURCES__CLAUDE_ANALYTICS__REQUESTS_PER_MINUTE="60")
+    # a 60/min budget and 0.3 s latency: fetching spans several chunk commits
+    sim = start_simulator(users=15, seed=31, faults=FaultConfig(latency_min=0.3, latency_max=0.3),
+                          report_models=2)
+    latest = {"engagement": sim.latest_available_day(), "cost": sim.today() - ONE_DAY}
+    first = sim.today() - dt.timedelta(days=HISTORY_DAYS)
+    env = env_for(sim, SOURCES__CLAUDE_ANALYTICS__REQUESTS_PER_MINUTE="60", COMMIT_EVERY_REQUESTS="1")
     if crash != "fetching":
-        env["CLAUDE_ANALYTICS_CRASH_AFTER"] = crash
-    process = subprocess.Popen([sys.executable, "-c", RUN_IN_CHUNKS], env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+        env["CRASH_AFTER"] = crash
+    process = subprocess.Popen([sys.executable, "-c", CHILD], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, text=True)
     if crash == "fetching":
-        # kill mid-fetch, once a first chunk has been extracted (its cursor is in the local state)
-        state = Path(os.environ["DLT_DATA_DIR"]) / "pipelines" / "claude_analytics_duckdb" / "state.json"
+        # kill mid-fetch: once the first chunk is committed and more requests went out after it
+        assert process.stdout.readline().split() == ["COMMITTED", "1"]
+        served = sim.stats()["total"]
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not (
-                sim.stats()["total"] >= 12 and state.exists() and "last_loaded_day" in state.read_text()):
+        while sim.stats()["total"] < served + 3 and time.monotonic() < deadline:
             time.sleep(0.002)
         process.send_signal(signal.SIGKILL)
     assert process.wait(timeout=120) == -signal.SIGKILL
 
-    needed = requests_still_needed(latest, earliest)
-    total_plan = 4 * ((latest - earliest).days + 1) + 1  # 4 per-day endpoints × days, one summaries window
-    assert 0 < needed < total_plan
+    progress = committed_progress()
+    needed = requests_still_needed(progress, first, latest)
+    total_plan = requests_still_needed({}, first, latest)
+    assert 1 < needed < total_plan  # something was committed, something was not
     sim.reset_stats()
     rerun = subprocess.run([sys.executable, "-m", "pipelines.cli", "run"], env=env_for(sim), capture_output=True,
                            text=True, timeout=120)
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     assert sim.stats()["total"] == needed  # committed days are not fetched again
-    with duckdb.connect("warehouse.duckdb", read_only=True) as con:
-        for endpoint in ENDPOINTS:  # table_rows fails on a duplicate key
-            assert_table_equals(table_rows(con, "claude_analytics", endpoint),
-                                expected_table(sim, endpoint, day_range(earliest, latest)), endpoint.table)
+    assert_tables_equal(sim, first, latest)
+
+
+def test_at_a_raised_budget_a_crash_loses_at_most_about_sixty_requests_of_work(start_simulator):
+    """Commits follow work done, not only time: at 3,000/min a minute is thousands of requests."""
+    sim = start_simulator(users=15, seed=33, faults=FaultConfig(latency_min=0.02, latency_max=0.02),
+                          report_models=2)
+    env = env_for(sim, SOURCES__CLAUDE_ANALYTICS__REQUESTS_PER_MINUTE="3000",
+                  SOURCES__CLAUDE_ANALYTICS__HISTORY_DAYS="30",
+                  SOURCES__CLAUDE_ANALYTICS__START_DATE=(sim.today() - dt.timedelta(days=30)).isoformat())
+    process = subprocess.Popen([sys.executable, "-c", CHILD], env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while sim.stats()["total"] < 150 and time.monotonic() < deadline:
+        time.sleep(0.001)
+    process.send_signal(signal.SIGKILL)
+    assert process.wait(timeout=120) == -signal.SIGKILL
+    served = sim.stats()["total"]
+    first = sim.today() - dt.timedelta(days=30)
+    latest = {"engagement": sim.latest_available_day(), "cost": sim.today() - ONE_DAY}
+    done = requests_still_needed({}, first, latest) - requests_still_needed(committed_progress(), first, latest)
+    workers = 50  # pipelines.runner.fetch_workers(3000): requests in flight, and results waiting in plan order
+    assert served - done <= 60 + 2 * workers, (served, done)
+    assert done > 0
 
 
 def lock_is_held(path: Path) -> bool:
@@ -101,29 +176,31 @@ def lock_is_held(path: Path) -> bool:
 def test_a_second_run_stops_with_a_clear_message_or_waits_when_asked(start_simulator, monkeypatch, capsys):
     sim = start_simulator(users=10, seed=32, faults=FaultConfig(latency_min=1.5, latency_max=1.5))
     env = env_for(sim, SOURCES__CLAUDE_ANALYTICS__REQUESTS_PER_MINUTE="60",
-                  SOURCES__CLAUDE_ANALYTICS__HISTORY_DAYS="4")
-    first = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "run"], env=env, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
+                  SOURCES__CLAUDE_ANALYTICS__HISTORY_DAYS="4",
+                  SOURCES__CLAUDE_ANALYTICS__START_DATE=(sim.today() - dt.timedelta(days=4)).isoformat())
+    first = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "run", "--endpoints", "users"], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     lock = Path(os.environ["DLT_DATA_DIR"]) / "pipelines" / "claude_analytics_duckdb.lock"
     deadline = time.monotonic() + 30
     while not lock_is_held(lock) and time.monotonic() < deadline:
         time.sleep(0.01)
     assert lock_is_held(lock)
 
-    for key in ("API_KEY", "BASE_URL", "AVAILABILITY_LAG_DAYS"):
-        monkeypatch.setenv(f"SOURCES__CLAUDE_ANALYTICS__{key}", env[f"SOURCES__CLAUDE_ANALYTICS__{key}"])
-    requests_before = sim.stats()["total"]
-    assert main(["run"]) == 2
+    other = start_simulator(users=10, seed=32)  # the refused run asks this one: no request may reach it
+    for key, value in {"API_KEY": other.api_key, "BASE_URL": other.base_url,
+                       "START_DATE": env["SOURCES__CLAUDE_ANALYTICS__START_DATE"]}.items():
+        monkeypatch.setenv(f"SOURCES__CLAUDE_ANALYTICS__{key}", value)
+    assert main(["run", "--endpoints", "users"]) == 2
     err = capsys.readouterr().err.strip()
     assert "another run of pipeline claude_analytics_duckdb is active" in err and "--wait" in err
     assert len(err.splitlines()) == 1
+    assert other.stats()["total"] == 0
 
-    waiting = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "run", "--wait"], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    waiting = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "run", "--wait", "--endpoints", "users"],
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     out, errors = first.communicate(timeout=120)
     assert first.returncode == 0, errors[-2000:]
     assert waiting.wait(timeout=120) == 0
-    assert sim.stats()["total"] > requests_before  # the refused run made no request of its own... the others did
     with duckdb.connect("warehouse.duckdb", read_only=True) as con:
         runs = con.execute("select started_at, finished_at, outcome from claude_analytics.pipeline_runs "
                            "order by started_at").fetchall()

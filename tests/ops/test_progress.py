@@ -6,11 +6,11 @@ import io
 import logging
 from types import SimpleNamespace
 
-from pipelines.progress import Progress, duration
-from pipelines.runner import RunOptions, run_load
-from sources.claude_analytics.days import Unit
-from tests.helpers import settings_for
 import datetime as dt
+
+from pipelines.progress import Progress, duration
+from sources.claude_analytics.days import Unit
+from tests.helpers import load
 
 
 class Clock:
@@ -29,6 +29,10 @@ class Tty(io.StringIO):
 DAY = Unit(dt.date(2026, 3, 1), dt.date(2026, 3, 1))
 
 
+def batch(rows: int) -> SimpleNamespace:
+    return SimpleNamespace(unit=DAY, rows=rows)
+
+
 def summary(**kw):
     values = dict(planned_units=120, planned_days=120, requests=0, retries=0, rate_limited=0, rows_loaded={})
     values.update(kw)
@@ -45,7 +49,7 @@ def test_eta_from_the_request_plan_then_from_the_observed_pace():
     progress.summary = summary()
     assert progress.eta_seconds() == 120.0  # 120 requests at 60 per minute
     clock.now += 10
-    progress.fetched(summary(requests=20), None, DAY, 5)
+    progress.fetched(summary(requests=20), batch(5))
     assert progress.units_done == 1
     # 20 requests for one unit so far (pages): the plan now needs 119 × 20 requests at 60/min
     assert progress.eta_seconds() == 119 * 20.0
@@ -55,7 +59,8 @@ def test_eta_from_the_request_plan_then_from_the_observed_pace():
     assert progress.eta_seconds() == 60 * 10.0
 
 
-def test_without_a_terminal_progress_is_a_log_line_at_most_every_interval(caplog):
+def test_without_a_terminal_progress_is_a_log_line_at_most_every_interval(caplog, monkeypatch):
+    monkeypatch.setenv("TERM", "xterm")  # no TTY decides, not TERM
     caplog.set_level(logging.INFO, logger="claude_analytics.progress")
     clock = Clock()
     stream = io.StringIO()
@@ -63,8 +68,8 @@ def test_without_a_terminal_progress_is_a_log_line_at_most_every_interval(caplog
     assert progress.mode == "log"
     for i in range(1, 120):
         clock.now += 1
-        progress.fetched(summary(requests=i), None, DAY, 10)
-    progress.fetched(summary(requests=120, rows_loaded={"user_activity": 1200}), None, DAY, 10)  # the last one
+        progress.fetched(summary(requests=i), batch(10))
+    progress.fetched(summary(requests=120, rows_loaded={"user_activity": 1200}), batch(10))  # the last one
     lines = [r.getMessage() for r in caplog.records if r.name == "claude_analytics.progress"]
     assert len(lines) == 1 + 119 // 30 + 1  # first, one per 30 s, last
     assert lines[0].startswith("progress: 1% of 120 days×endpoints, ETA ") and "1 done, 1 requests" in lines[0]
@@ -73,7 +78,9 @@ def test_without_a_terminal_progress_is_a_log_line_at_most_every_interval(caplog
     assert stream.getvalue() == ""  # nothing drawn
 
 
-def test_on_a_terminal_one_line_is_redrawn_and_log_records_erase_it_first():
+def test_on_a_terminal_one_line_is_redrawn_and_log_records_erase_it_first(monkeypatch):
+    monkeypatch.setenv("TERM", "xterm")  # whatever terminal (or none) runs the tests
+    monkeypatch.setenv("COLUMNS", "100")
     clock = Clock()
     tty = Tty()
     handler = logging.StreamHandler(tty)
@@ -82,11 +89,11 @@ def test_on_a_terminal_one_line_is_redrawn_and_log_records_erase_it_first():
     try:
         with Progress(60, stream=tty, clock=clock) as progress:
             assert progress.mode == "bar"
-            progress.fetched(summary(requests=1), None, DAY, 3)
+            progress.fetched(summary(requests=1), batch(3))
             clock.now += 0.01
-            progress.fetched(summary(requests=2), None, DAY, 3)  # too soon: not redrawn
+            progress.fetched(summary(requests=2), batch(3))  # too soon: not redrawn
             clock.now += 1
-            progress.fetched(summary(requests=3, retries=1), None, DAY, 3)
+            progress.fetched(summary(requests=3, retries=1), batch(3))
             logging.getLogger("claude_analytics.test").warning("something happened")
         out = tty.getvalue()
     finally:
@@ -101,8 +108,8 @@ def test_a_real_run_reports_every_unit(start_simulator, caplog):
     caplog.set_level(logging.INFO, logger="claude_analytics.progress")
     sim = start_simulator(users=10, seed=1)
     progress = Progress(100_000, stream=io.StringIO(), mode="log", interval=0)
-    summary_ = run_load(RunOptions(settings_for(sim, history_days=6), duckdb_file="warehouse.duckdb",
-                                   on_fetched=progress.fetched, on_progress=progress.committed))
+    summary_ = load(sim, history_days=6, endpoints="users,summaries,skills,connectors,chat_projects",
+                    observer=progress)
     days = (summary_.latest_available_day - summary_.earliest_day).days + 1
     assert summary_.planned_days == 5 * days
     assert progress.days_done == 5 * days and progress.units_done == summary_.planned_units == 4 * days + 1

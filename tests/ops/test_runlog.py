@@ -10,16 +10,16 @@ import pytest
 from pipelines.cli import main
 from pipelines.runlog import COLUMNS
 from sources.claude_analytics.client import AnalyticsClient
+from sources.claude_analytics.days import day_range
 from sources.claude_analytics.endpoints import ENDPOINTS
 
 
 @pytest.fixture
 def cli_env(monkeypatch, start_simulator):
     """A simulator and the environment `claude-analytics run` reads its settings from."""
-    sim = start_simulator(users=40, seed=8)
-    for key, value in {"API_KEY": sim.api_key, "BASE_URL": sim.base_url, "HISTORY_DAYS": "20",
-                       "REQUESTS_PER_MINUTE": "100000",
-                       "AVAILABILITY_LAG_DAYS": str(sim.config.availability_lag_days)}.items():
+    sim = start_simulator(users=40, seed=8, history_days=20)
+    for key, value in {"API_KEY": sim.api_key, "BASE_URL": sim.base_url, "REQUESTS_PER_MINUTE": "100000",
+                       "START_DATE": (sim.today() - dt.timedelta(days=20)).isoformat()}.items():
         monkeypatch.setenv(f"SOURCES__CLAUDE_ANALYTICS__{key}", value)
     return sim
 
@@ -49,8 +49,14 @@ def test_a_successful_and_a_failed_run_each_leave_their_row(cli_env, monkeypatch
     assert ok["error"] is None
     assert before <= ok["started_at"] <= ok["finished_at"] <= dt.datetime.now(dt.timezone.utc)
     assert (ok["earliest_day"], ok["latest_available_day"], ok["days_behind"]) == (earliest, latest, 0)
-    assert ok["planned_units"] == ok["units_loaded"] == 4 * days + -(-days // 31)
-    assert ok["requests"] == sim.stats()["total"] == ok["planned_units"]  # 40 users: one page per day
+    assert (ok["cost_earliest_day"], ok["cost_latest_day"]) == (earliest, sim.today() - dt.timedelta(days=1))
+    assert (ok["edges_learnt"], ok["history_days"]) == ("latest, earliest", 20)
+    # per day: 6 engagement endpoints, 2 per-user reports; per window: summaries, 2 bucketed reports
+    assert ok["planned_units"] == ok["units_loaded"] == 8 * days + 3 * -(-days // 31)
+    capped = sum(len(sim.expected_report(e.path, d, e.group_by)) >= 100 for e in ENDPOINTS
+                 if e.kind == "bucket_report" for d in day_range(earliest, latest))
+    # 40 users: one page per unit; the calendar's two requests; a day at the 100-group cap once more by the hour
+    assert ok["requests"] == sim.stats()["total"] == ok["planned_units"] + 2 + capped
     assert (ok["retries"], ok["rate_limited"]) == (0, 0)
     assert ok["chunks"] >= 1
     for endpoint in ENDPOINTS:
@@ -73,6 +79,7 @@ def test_a_successful_and_a_failed_run_each_leave_their_row(cli_env, monkeypatch
     assert failed["requests"] == sim.stats()["total"] > 0
     assert failed["retries"] > 0 and failed["rate_limited"] == 0
     assert failed["units_loaded"] == failed["chunks"] == 0
+    assert failed["error"].startswith("/summaries ")  # the calendar's first request: nothing else was asked
     for endpoint in ENDPOINTS:  # nothing loaded, and the cursors did not move
         assert failed[f"{endpoint.table}_days"] == failed[f"{endpoint.table}_rows"] == 0
         assert failed[f"{endpoint.table}_loaded_through"] == latest

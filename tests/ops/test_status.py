@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 
 import duckdb
 import pytest
 
 from pipelines.cli import main
-from pipelines.runner import RunOptions, run_load
-from pipelines.status import EXIT_ATTENTION, assess, ranges
-from sources.claude_analytics.days import day_range
+from pipelines.errors import EXIT_ATTENTION
+from pipelines.status import assess, ranges, served_days
+from sources.claude_analytics.days import API_FLOOR, Edges, day_range
 from sources.claude_analytics.endpoints import BY_NAME
-from tests.helpers import settings_for
+from sources.claude_analytics.settings import make_settings
+from tests.helpers import load as run
 
 TODAY = dt.date(2026, 6, 30)
 D = lambda n: TODAY - dt.timedelta(days=n)  # noqa: E731
@@ -28,9 +30,12 @@ def run_row(outcome="succeeded", earliest=D(90), through=D(3), finished=dt.datet
     return row
 
 
+EDGES = {"engagement": Edges(D(90), D(3), 90), "cost": Edges(API_FLOOR, D(1), 365)}
+
+
 def check(day_rows, runs, endpoints=(USERS,), max_days_behind=1):
-    return assess(list(endpoints), today=TODAY, earliest=D(90), latest=D(3), history_days=90, day_rows=day_rows,
-                  runs=runs, max_days_behind=max_days_behind)
+    return assess(list(endpoints), today=TODAY, edges=EDGES, day_rows=day_rows, runs=runs,
+                  max_days_behind=max_days_behind)
 
 
 def every_day(first, last, n=10):
@@ -100,34 +105,55 @@ def test_ranges_folds_consecutive_days():
     assert ranges([D(1), D(3), D(2), D(7)]) == f"{D(7)}, {D(3)}..{D(1)}"
 
 
+def test_an_endpoint_not_offered_to_the_organization_is_no_gap():
+    rows = {"user_activity": every_day(D(90), D(3)), "cost_report": None}
+    run = run_row(cost_report_unavailable="/cost_report is not available to this organization (HTTP 403: …)")
+    status = check(rows, [run], endpoints=(USERS, BY_NAME["cost_report"]))
+    cost = status.tables[1]
+    assert not cost.available and "HTTP 403" in cost.unavailable_reason
+    assert status.exit_code == 0 and not status.attention
+
+
+def test_the_edges_come_from_the_settings_or_else_from_the_newest_run():
+    runs = [run_row(finished=dt.datetime(2026, 6, 20, 6, 0), latest_available_day=D(11), earliest_day=D(100),
+                    history_days=90)]
+    edges = served_days(make_settings(), runs, TODAY)  # learnt on 06-20: a 1-day lag, a 90-day window
+    assert edges["engagement"] == Edges(D(90), D(1), 90)
+    pinned = served_days(make_settings(availability_lag_days=3, history_days=60), runs, TODAY)
+    assert pinned["engagement"] == Edges(D(60), D(3), 60)
+    floor = [run_row(latest_available_day=D(1), earliest_day=API_FLOOR, history_days=None)]  # no slide
+    assert served_days(make_settings(), floor, TODAY)["engagement"] == Edges(API_FLOOR, D(1), None)
+    assert served_days(make_settings(), [], TODAY)["cost"] == Edges(API_FLOOR, D(1), 365)
+
+
 @pytest.fixture
 def status_env(monkeypatch, start_simulator):
-    sim = start_simulator(users=20, seed=6)
-    monkeypatch.setenv("SOURCES__CLAUDE_ANALYTICS__HISTORY_DAYS", "20")
-    monkeypatch.setenv("SOURCES__CLAUDE_ANALYTICS__AVAILABILITY_LAG_DAYS", str(sim.config.availability_lag_days))
+    sim = start_simulator(users=20, seed=6, history_days=20)
+    monkeypatch.setenv("SOURCES__CLAUDE_ANALYTICS__START_DATE", (sim.today() - dt.timedelta(days=20)).isoformat())
     return sim
 
 
 def load(sim, command="run", **kw):
-    return run_load(RunOptions(settings_for(sim, history_days=20), command=command, duckdb_file="warehouse.duckdb",
-                               **kw))
+    return run(sim, command, start_date=(sim.today() - dt.timedelta(days=20)).isoformat(), **kw)
 
 
 def status(capsys, *args) -> tuple[int, str]:
     capsys.readouterr()
     code = main(["status", "--duckdb-file", "warehouse.duckdb", "--log-level", "WARNING", *args])
-    return code, capsys.readouterr().out
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
 
 
 def test_status_end_to_end_exit_codes(status_env, capsys):
     sim = status_env
     today, latest = sim.today(), sim.latest_available_day()
-    code, out = status(capsys)  # nothing loaded: no warehouse file yet
-    assert code == EXIT_ATTENTION and "not loaded" in out and "no run recorded" in out
+    code, out = status(capsys)  # nothing loaded: no warehouse file yet, and status does not create one
+    assert code == 2 and "there is no warehouse at warehouse.duckdb: load it first with `claude-analytics run`" in out
+    assert not os.path.exists("warehouse.duckdb")
 
     # two explicit backfills leave a hole, and the oldest days unloaded
-    load(sim, "backfill", start_date=today - dt.timedelta(days=10), end_date=today - dt.timedelta(days=8))
-    load(sim, "backfill", start_date=today - dt.timedelta(days=5))
+    load(sim, "backfill", range_start=today - dt.timedelta(days=10), range_end=today - dt.timedelta(days=8))
+    load(sim, "backfill", range_start=today - dt.timedelta(days=5))
     code, out = status(capsys)
     assert code == EXIT_ATTENTION
     hole = f"{today - dt.timedelta(days=7)}..{today - dt.timedelta(days=6)}"
