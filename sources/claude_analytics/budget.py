@@ -90,10 +90,20 @@ _budgets: dict[tuple[str, str, int], RequestBudget] = {}
 _budgets_lock = threading.Lock()
 
 
+def _key(base_url: str, api_key: str, requests_per_minute: int) -> tuple[str, str, int]:
+    return base_url, hashlib.sha256(api_key.encode()).hexdigest(), int(requests_per_minute)
+
+
 def shared_budget(base_url: str, api_key: str, requests_per_minute: int) -> RequestBudget:
     """The one budget of this process for an organization's key (created on first use)."""
-    key = (base_url, hashlib.sha256(api_key.encode()).hexdigest(), int(requests_per_minute))
+    key = _key(base_url, api_key, requests_per_minute)
     with _budgets_lock:
         if key not in _budgets:
             _budgets[key] = RequestBudget(requests_per_minute)
         return _budgets[key]
+
+
+def install_budget(base_url: str, api_key: str, budget: RequestBudget) -> None:
+    """Make `budget` the shared one for this key (a benchmark's time-scaled window, for instance)."""
+    with _budgets_lock:
+        _budgets[_key(base_url, api_key, budget.limit)] = budget
