@@ -89,7 +89,7 @@ def run_check(settings: ClaudeAnalyticsSettings, target: Target, endpoints: str 
             continue
         probes[endpoint.name] = probe
         if probe.outcome == "unavailable":
-            print(f"  {endpoint.name:<18} not available to this organization ({probe.reason})")
+            print(f"  {endpoint.name:<18} {probe.reason}")
         else:
             print(f"  {endpoint.name:<18} ok      {endpoint.path} answers for {newest}")
     extraction.close()

@@ -136,7 +136,7 @@ def _print_summary(summary) -> None:
           f"({summary.retries} retries, {summary.rate_limited} rate-limited)")
     for table in sorted(set(summary.days_loaded) | set(summary.cursors) | set(summary.unavailable)):
         if table in summary.unavailable:
-            print(f"  {table:<20} not available to this organization")
+            print(f"  {table:<20} not loaded: {summary.unavailable[table]}")
             continue
         print(f"  {table:<20} {summary.days_loaded.get(table, 0):>4} day(s) {summary.rows_loaded.get(table, 0):>9} "
               f"row(s)   loaded through {summary.cursors.get(table) or '-'}")
@@ -187,11 +187,13 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from sources.claude_analytics.client import SetupError
+    from sources.claude_analytics.endpoints import UnknownEndpoint
+    from sources.claude_analytics.extraction import RangeError
     from sources.claude_analytics.settings import ConfigError
 
     try:
         return COMMANDS[args.command](args)
-    except (UsageError, ConfigError, SetupError) as exc:
+    except (UsageError, ConfigError, SetupError, UnknownEndpoint, RangeError) as exc:
         print(f"claude-analytics: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except RunFailed as exc:

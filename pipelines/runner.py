@@ -27,7 +27,7 @@ from sources.claude_analytics.client import AnalyticsAPIError, SetupError
 from sources.claude_analytics import days
 from sources.claude_analytics.days import ONE_DAY, Unit, describe
 from sources.claude_analytics.endpoints import Endpoint, select
-from sources.claude_analytics.extraction import RangeError, parse_range, schema_types
+from sources.claude_analytics.extraction import parse_range, schema_types
 from sources.claude_analytics.org_chart import OrgChartError, read_org_chart
 from sources.claude_analytics.privacy import STATE_KEY, PrivacyModeError, check_mode, mode
 from sources.claude_analytics.settings import ClaudeAnalyticsSettings
@@ -149,12 +149,9 @@ class Run:
 
     def __init__(self, options: RunOptions) -> None:
         self.options = options
-        try:
-            self.endpoints = select(options.endpoints)
-            self.destination = options.target.kind
-            self.start, self.end = parse_range(options.start_date, options.end_date)
-        except (ValueError, RangeError) as exc:
-            raise UsageError(str(exc)) from None
+        self.endpoints = select(options.endpoints)
+        self.destination = options.target.kind
+        self.start, self.end = parse_range(options.start_date, options.end_date)
         newest = days.utc_today() - ONE_DAY
         if self.end and self.end > newest:
             raise UsageError(f"--end-date {self.end} is not available yet: the API serves at most through "
@@ -271,7 +268,7 @@ class Run:
         table = batch.endpoint.table
         if batch.outcome == "unavailable" and table not in self.summary.unavailable:
             self.summary.unavailable[table] = batch.reason
-            log.warning("%s: skipped, not available to this organization: %s", table, batch.reason)
+            log.warning("%s: skipped: %s", table, batch.reason)
             prefetcher.restrict(lambda e, u: e.table != table)
         elif batch.latest is not None:
             newest = batch.latest

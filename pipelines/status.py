@@ -287,7 +287,7 @@ def format_status(status: Status) -> str:
                  f"{'gaps':>4}  {'behind':>6}  {'at risk':>7}  last loaded")
     for t in status.tables:
         if not t.available:
-            lines.append(f"{t.table:<20} not available to this organization ({t.unavailable_reason})")
+            lines.append(f"{t.table:<20} {t.unavailable_reason}")
             continue
         if not t.exists:
             lines.append(f"{t.table:<20} {'-':>5} {'-':>9}  {'not loaded':<10}")

@@ -211,9 +211,19 @@ def earliest_named(message: str, requested: dt.date | None) -> dt.date | None:
     return min(days) if days else None
 
 
-def first_reason(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
+    """The most specific one-line reason of an exception chain.
+
+    Follows `raise … from exc` (libraries wrap drivers' errors that way) and implicit context, but stops
+    where the code said `from None`: there the outer message is the real reason.
+    """
+    while True:
+        inner = exc.__cause__ or (None if exc.__suppress_context__ else exc.__context__)
+        if inner is None:
+            break
+        exc = inner
     text = str(exc).strip().splitlines()
-    return text[0][:200] if text else type(exc).__name__
+    return text[0][:300] if text else type(exc).__name__
 
 
 def _retry_after(response: httpx.Response) -> float | None:
@@ -303,7 +313,7 @@ class AnalyticsClient:
                 reason = f"connection failed ({type(exc).__name__})"
                 if isinstance(exc, httpx.ConnectError) and not self._answered and failures >= 1:
                     raise Unreachable(
-                        f"cannot connect to {self.base_url} ({first_reason(exc)}): check base_url "
+                        f"cannot connect to {self.base_url} ({first_line(exc)}): check base_url "
                         "(SOURCES__CLAUDE_ANALYTICS__BASE_URL) and the network", path=path) from None
             else:
                 self._answered = True

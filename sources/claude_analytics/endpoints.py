@@ -339,10 +339,14 @@ BY_TABLE: dict[str, Endpoint] = {e.table: e for e in ENDPOINTS}
 NAMES = ", ".join(BY_NAME)
 
 
+class UnknownEndpoint(ValueError):
+    """An endpoint name that is not in the catalogue; the message lists the choices."""
+
+
 def select(names: str | list[str] | None) -> list[Endpoint]:
     """Endpoints by user-facing name (comma-separated or a list), in catalogue order; None or 'all' = all.
 
-    Raises ValueError with a one-line message naming the unknown ones and the choices.
+    Raises UnknownEndpoint with a one-line message naming the unknown ones and the choices.
     """
     if isinstance(names, str):
         names = names.split(",")
@@ -351,5 +355,5 @@ def select(names: str | list[str] | None) -> list[Endpoint]:
         return list(ENDPOINTS)
     unknown = sorted(wanted - BY_NAME.keys())
     if unknown:
-        raise ValueError(f"unknown endpoint {', '.join(unknown)}: choose from {','.join(BY_NAME)}")
+        raise UnknownEndpoint(f"unknown endpoint {', '.join(unknown)}: choose from {','.join(BY_NAME)}")
     return [e for e in ENDPOINTS if e.name in wanted]
