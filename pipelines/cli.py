@@ -80,6 +80,14 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--output", default="report.html", help="HTML file to write (default: report.html)")
     report.add_argument("--title", default="Claude usage report")
 
+    reset = commands.add_parser(
+        "reset", help="drop a dataset and its state, so that the next run loads the API's history again",
+        description="Drops the dataset's tables, views, run log and stored state, its staging dataset, and the "
+                    "pipeline's local state. Needed to switch pseudonymization on or off, or to rotate its key.")
+    _common(reset)
+    reset.add_argument("--duckdb-file", default=None, help="DuckDB file (default: as `run` uses)")
+    reset.add_argument("--yes", action="store_true", help="really drop it (without: say what would be dropped)")
+
     demo = commands.add_parser("demo", help="the whole job against the bundled simulator, into demo.duckdb")
     demo.add_argument("--duckdb-file", default="demo.duckdb")
     demo.add_argument("--users", type=int, default=200)
@@ -178,9 +186,25 @@ def cmd_report(args: argparse.Namespace) -> int:
     return run_report(settings, _target(args), args.endpoints, args.output, title=args.title)
 
 
+def cmd_reset(args: argparse.Namespace) -> int:
+    from .warehouse import reset_dataset
+
+    _settings(args)
+    target = _target(args)
+    if not args.yes:
+        print(f"reset would drop dataset {target.dataset_name} on {target.destination} (and its staging dataset) "
+              f"and the state of pipeline {target.name}; the next run loads the API's history again, as far back "
+              "as it still serves. Add --yes to do it.")
+        return EXIT_USAGE
+    dropped = reset_dataset(target)
+    print(f"reset: dropped {', '.join(dropped) or 'nothing (no such dataset)'} on {target.destination} and the "
+          f"local state of pipeline {target.name}")
+    return EXIT_OK
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "run": cmd_run, "backfill": cmd_run, "check": cmd_check, "demo": cmd_demo, "simulate": cmd_simulate,
-    "status": cmd_status, "report": cmd_report,
+    "status": cmd_status, "report": cmd_report, "reset": cmd_reset,
 }
 
 

@@ -151,6 +151,16 @@ class Target:
     def kind(self) -> Destination:
         return get(self.destination)
 
+    @property
+    def reset_command(self) -> str:
+        """The command that drops this dataset and its state (`claude-analytics reset`)."""
+        flags = [f"--destination {self.destination}"] if self.destination != "duckdb" else []
+        if self.dataset_name != DEFAULT_DATASET:
+            flags.append(f"--dataset-name {self.dataset_name}")
+        if self.duckdb_file:
+            flags.append(f"--duckdb-file {self.duckdb_file}")
+        return " ".join(["claude-analytics reset", *flags, "--yes"])
+
     def pipeline(self, suffix: str = "") -> dlt.Pipeline:
         """The loading pipeline (or, with a suffix, a pipeline of its own that shares no local state)."""
         return dlt.pipeline(self.name + suffix, destination=self.kind.factory(self.duckdb_file),

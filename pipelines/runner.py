@@ -199,8 +199,8 @@ class Run:
                                             else None)
         settings = self.options.settings
         try:
-            check_mode(recorded, mode(extraction.pseudonymizer), pipeline=pipeline.pipeline_name,
-                       dataset=pipeline.dataset_name)
+            check_mode(recorded, mode(extraction.pseudonymizer), dataset=pipeline.dataset_name,
+                       reset=self.options.target.reset_command)
             if settings.org_chart_path:
                 return read_org_chart(settings.org_chart_path, extraction.pseudonymizer, settings.org_unit_attribute)
         except (PrivacyModeError, OrgChartError) as exc:

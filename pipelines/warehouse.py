@@ -91,3 +91,28 @@ def read_only(target: Target) -> Iterator[Warehouse]:
                              f"{f' ({path})' if path else ''} holds nothing loaded by claude-analytics: "
                              f"{_hint(target)}")
         yield warehouse
+
+
+def reset_dataset(target: Target) -> list[str]:
+    """Drop the dataset (tables, views, the run log, the stored state) and its staging dataset, and the local
+    state of the pipeline loading it: the next run loads the API's history again. Returns what was dropped.
+
+    Run under the pipeline's lock, so it never cuts a load in half.
+    """
+    from .lock import RunLock
+
+    dropped = []
+    with RunLock(target.name, wait=False):
+        pipeline = target.pipeline()
+        try:
+            with pipeline.sql_client() as sql:
+                for scope in (contextlib.nullcontext(), sql.with_staging_dataset()):
+                    with scope:
+                        if sql.has_dataset():
+                            sql.drop_dataset()
+                            dropped.append(sql.dataset_name)
+        except Exception as exc:
+            raise UsageError(f"cannot reset dataset {target.dataset_name} on {target.destination}: "
+                             f"{first_line(exc)}") from None
+        pipeline.drop()
+    return dropped

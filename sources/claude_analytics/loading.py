@@ -72,7 +72,8 @@ def guard_privacy(privacy: str) -> None:
     if recorded is None and any(Progress.of(r).last_day for r in state.get("resources", {}).values()):
         recorded = "off"  # loaded before pseudonymization was recorded: plaintext
     pipeline = dlt.current.pipeline()
-    check_mode(recorded, privacy, pipeline=pipeline.pipeline_name, dataset=pipeline.dataset_name)
+    check_mode(recorded, privacy, dataset=pipeline.dataset_name,
+               reset=f"dlt pipeline {pipeline.pipeline_name} drop --drop-all --state-paths {STATE_KEY}")
     state[STATE_KEY] = privacy
 
 

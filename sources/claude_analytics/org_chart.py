@@ -44,7 +44,8 @@ def _read(path: Path) -> pa.Table:
         if suffix == ".csv":
             import pyarrow.csv as pacsv
 
-            return pacsv.read_csv(path)
+            # an empty cell is NULL (a person without a seat has no user_id), not an empty string
+            return pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(strings_can_be_null=True))
         if suffix in (".parquet", ".pq"):
             import pyarrow.parquet as pq
 

@@ -59,13 +59,15 @@ def mode(pseudonymizer: Pseudonymizer | None) -> str:
     return f"key {pseudonymizer.fingerprint}" if pseudonymizer is not None else "off"
 
 
-def check_mode(recorded: str | None, current: str, *, pipeline: str, dataset: str) -> None:
-    """Refuses a load whose pseudonymization differs from what the dataset already holds."""
+def check_mode(recorded: str | None, current: str, *, dataset: str, reset: str) -> None:
+    """Refuses a load whose pseudonymization differs from what the dataset already holds.
+
+    `reset` is the command that drops the dataset and its state (the CLI's `claude-analytics reset --yes …`).
+    """
     if recorded is None or recorded == current:
         return
-    fix = (f"load into a new dataset instead (--dataset-name {dataset}_pseudonymized), or drop this one's tables "
-           f"and state first (`dlt pipeline {pipeline} drop --drop-all`, then run again: the API's history is loaded "
-           "again, as far back as it still serves)")
+    fix = (f"load into a new dataset instead (--dataset-name {dataset}_pseudonymized), or drop this one first with "
+           f"`{reset}` (the next run loads the API's history again, as far back as it still serves)")
     if recorded == "off":
         raise PrivacyModeError(f"dataset {dataset} already holds plaintext ids, emails and names, so pseudonymize "
                                f"cannot be switched on for it: {fix}")
