@@ -92,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--duckdb-file", default="demo.duckdb")
     demo.add_argument("--users", type=int, default=200)
     demo.add_argument("--seed", type=int, default=7)
-    demo.add_argument("--requests-per-minute", type=int, default=1200,
+    demo.add_argument("--requests-per-minute", type=int, default=6000,
                       help="the simulator's budget (the real API allows 60)")
     demo.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
 
