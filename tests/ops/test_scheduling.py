@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import shlex
 from pathlib import Path
@@ -99,3 +100,31 @@ def test_the_documented_cron_line_is_valid():
         assert_parses(args)
     for topic in ("GitHub Actions", "Airflow", "Dagster", "nightly.yml", "exit code"):
         assert topic in text
+
+
+def test_the_dagster_recipe_materializes_every_table(start_simulator, monkeypatch):
+    """The first Dagster recipe of docs/scheduling.md, as written (its destination swapped for DuckDB)."""
+    import dagster as dg
+    import duckdb
+
+    from sources.claude_analytics.endpoints import ENDPOINTS
+
+    text = DOCS.read_text(encoding="utf-8")
+    code = re.search(r"## Dagster.*?```python\n(.*?)```", text, re.S).group(1)
+    assert 'destination="postgres"' in code
+    code = code.replace('destination="postgres"', 'destination=dlt.destinations.duckdb("warehouse.duckdb")')
+    sim = start_simulator(users=10, seed=71)
+    for key, value in {"API_KEY": sim.api_key, "BASE_URL": sim.base_url, "REQUESTS_PER_MINUTE": "100000",
+                       "START_DATE": str(sim.today() - dt.timedelta(days=3))}.items():
+        monkeypatch.setenv(f"SOURCES__CLAUDE_ANALYTICS__{key}", value)
+    namespace: dict = {}
+    # dont_inherit: not this module's `from __future__ import annotations` (Dagster reads the annotations)
+    exec(compile(code, "docs/scheduling.md", "exec", dont_inherit=True), namespace)
+    assert sim.stats()["total"] == 0  # defining the assets asks the API nothing
+    defs = namespace["defs"]
+    result = dg.materialize(list(defs.assets), resources={"dlt": namespace["DagsterDltResource"]()})
+    assert result.success
+    with duckdb.connect("warehouse.duckdb", read_only=True) as con:
+        tables = {r[0] for r in con.execute("select table_name from information_schema.tables "
+                                            "where table_schema = 'claude_analytics'").fetchall()}
+    assert {e.table for e in ENDPOINTS} <= tables
