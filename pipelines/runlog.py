@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import uuid
+from dataclasses import dataclass, field
 
 import dlt
 
@@ -11,6 +13,46 @@ from sources.claude_analytics.days import describe
 from sources.claude_analytics.endpoints import ENDPOINTS
 
 log = logging.getLogger("claude_analytics.runlog")
+
+@dataclass
+class RunSummary:
+    command: str
+    destination: str
+    dataset_name: str
+    started_at: dt.datetime
+    finished_at: dt.datetime | None = None
+    outcome: str = "running"  # succeeded | failed | rejected
+    error: str | None = None
+    earliest_day: dt.date | None = None  # engagement endpoints: the days the API served on this run
+    latest_available_day: dt.date | None = None
+    cost_earliest_day: dt.date | None = None  # cost & usage reports
+    cost_latest_day: dt.date | None = None
+    learnt: tuple[str, ...] = ()  # the edges learnt from the API ("latest", "earliest")
+    history_days: int | None = None  # the engagement history window (None: it reaches back to 2026-01-01)
+    planned_units: int = 0
+    planned_days: int = 0  # days × endpoints in the plan
+    units_loaded: int = 0
+    requests: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+    cursor_restarts: int = 0
+    chunks: int = 0
+    days_loaded: dict[str, int] = field(default_factory=dict)
+    rows_loaded: dict[str, int] = field(default_factory=dict)
+    cursors: dict[str, str | None] = field(default_factory=dict)
+    days_failed: dict[str, list[dt.date]] = field(default_factory=dict)  # this run could not load them
+    days_missing: dict[str, list[dt.date]] = field(default_factory=dict)  # after the run: retried first next time
+    unavailable: dict[str, str] = field(default_factory=dict)  # table → why this organization cannot load it
+
+    @property
+    def days_behind(self) -> int | None:
+        if self.latest_available_day is None or not self.cursors:
+            return None
+        lagging = [dt.date.fromisoformat(c) if c else None for c in self.cursors.values()]
+        if any(c is None for c in lagging):
+            return None
+        return max(0, (self.latest_available_day - min(lagging)).days)  # type: ignore[type-var]
+
 
 RUN_LOG_TABLE = "pipeline_runs"
 
@@ -45,7 +87,7 @@ COLUMNS = {
 }
 
 
-def run_row(summary) -> dict:
+def run_row(summary: RunSummary) -> dict:
     row = {
         "run_id": uuid.uuid4().hex,
         "command": summary.command,
@@ -79,7 +121,7 @@ def run_row(summary) -> dict:
     return row
 
 
-def record_run(pipeline: dlt.Pipeline, summary, file_format: str) -> None:
+def record_run(pipeline: dlt.Pipeline, summary: RunSummary, file_format: str) -> None:
     """Append the run's row; a failure here is logged, never raised (the data load already decided)."""
     resource = dlt.resource([run_row(summary)], name=RUN_LOG_TABLE, write_disposition="append", columns=COLUMNS)
     try:

@@ -22,21 +22,22 @@ from typing import Any, Protocol
 import dlt
 import pyarrow as pa
 
-from sources.claude_analytics import SOURCE_NAME, Batch, Extraction, Progress, claude_analytics_batches
+from sources.claude_analytics import Batch, Extraction, Progress, claude_analytics_batches
 from sources.claude_analytics.client import AnalyticsAPIError, SetupError
 from sources.claude_analytics import days
 from sources.claude_analytics.days import ONE_DAY, Unit, describe
 from sources.claude_analytics.endpoints import Endpoint, select
 from sources.claude_analytics.extraction import parse_range, schema_types
 from sources.claude_analytics.org_chart import OrgChartError, read_org_chart
-from sources.claude_analytics.privacy import STATE_KEY, PrivacyModeError, check_mode, mode
+from sources.claude_analytics.privacy import PrivacyModeError, check_mode, mode
 from sources.claude_analytics.settings import ClaudeAnalyticsSettings
 
 from .destinations import Target
 from .errors import RunFailed, UsageError, first_line
 from .lock import RunLock
 from .prefetch import Prefetcher
-from .runlog import record_run
+from .runlog import RunSummary, record_run
+from .state import connect, privacy_mode, resource_progress, verified_progress
 from .views import create_views
 
 log = logging.getLogger("claude_analytics.runner")
@@ -77,44 +78,6 @@ class RunOptions:
     observer: RunObserver | None = None
 
 
-@dataclass
-class RunSummary:
-    command: str
-    destination: str
-    dataset_name: str
-    started_at: dt.datetime
-    finished_at: dt.datetime | None = None
-    outcome: str = "running"  # succeeded | failed | rejected
-    error: str | None = None
-    earliest_day: dt.date | None = None  # engagement endpoints: the days the API served on this run
-    latest_available_day: dt.date | None = None
-    cost_earliest_day: dt.date | None = None  # cost & usage reports
-    cost_latest_day: dt.date | None = None
-    learnt: tuple[str, ...] = ()  # the edges learnt from the API ("latest", "earliest")
-    history_days: int | None = None  # the engagement history window (None: it reaches back to 2026-01-01)
-    planned_units: int = 0
-    planned_days: int = 0  # days × endpoints in the plan
-    units_loaded: int = 0
-    requests: int = 0
-    retries: int = 0
-    rate_limited: int = 0
-    cursor_restarts: int = 0
-    chunks: int = 0
-    days_loaded: dict[str, int] = field(default_factory=dict)
-    rows_loaded: dict[str, int] = field(default_factory=dict)
-    cursors: dict[str, str | None] = field(default_factory=dict)
-    days_failed: dict[str, list[dt.date]] = field(default_factory=dict)  # this run could not load them
-    days_missing: dict[str, list[dt.date]] = field(default_factory=dict)  # after the run: retried first next time
-    unavailable: dict[str, str] = field(default_factory=dict)  # table → why this organization cannot load it
-
-    @property
-    def days_behind(self) -> int | None:
-        if self.latest_available_day is None or not self.cursors:
-            return None
-        lagging = [dt.date.fromisoformat(c) if c else None for c in self.cursors.values()]
-        if any(c is None for c in lagging):
-            return None
-        return max(0, (self.latest_available_day - min(lagging)).days)  # type: ignore[type-var]
 
 
 def fetch_workers(requests_per_minute: int) -> int:
@@ -122,10 +85,6 @@ def fetch_workers(requests_per_minute: int) -> int:
     are not queued behind each other)."""
     return max(8, min(64, math.ceil(requests_per_minute / 60 * 4)))
 
-
-def resource_progress(pipeline: dlt.Pipeline) -> dict[str, Progress]:
-    resources = pipeline.state.get("sources", {}).get(SOURCE_NAME, {}).get("resources", {})
-    return {table: Progress.of(state) for table, state in resources.items()}
 
 
 def build_plan(extraction: Extraction, endpoints: list[Endpoint], progress: dict[str, Progress],
@@ -164,7 +123,7 @@ class Run:
         with RunLock(self.options.target.name, self.options.wait_for_lock):
             self.summary.started_at = dt.datetime.now(dt.timezone.utc)  # after any wait for the lock
             pipeline = self.options.target.pipeline()
-            self._connect(pipeline)
+            connect(pipeline, self.summary.destination)
             extraction = self.extraction = Extraction(
                 self.options.settings, self.endpoints,
                 known_types=schema_types(pipeline.default_schema if pipeline.default_schema_name else None))
@@ -180,26 +139,11 @@ class Run:
                 self._finish(pipeline)
         return self.summary
 
-    def _connect(self, pipeline: dlt.Pipeline) -> None:
-        """Reach the destination before any API request: restore state, finish what a crash left pending."""
-        try:
-            pipeline.sync_destination()
-        except Exception as exc:  # any driver's error: the destination is misconfigured or down
-            raise UsageError(f"cannot use destination {self.summary.destination}: {first_line(exc)} — check its "
-                             "credentials (.dlt/secrets.toml or DESTINATION__* variables) and that it is up") from None
-        if pipeline.has_pending_data:
-            log.info("finishing the load a previous run left pending")
-            pipeline.normalize()
-            pipeline.load()
-
     def _checked_inputs(self, pipeline: dlt.Pipeline, extraction: Extraction) -> pa.Table | None:
         """Refuse what would mix plaintext and pseudonyms; read and check the org chart (before any request)."""
-        state = pipeline.state.get("sources", {}).get(SOURCE_NAME, {})
-        recorded = state.get(STATE_KEY) or ("off" if any(p.last_day for p in resource_progress(pipeline).values())
-                                            else None)
         settings = self.options.settings
         try:
-            check_mode(recorded, mode(extraction.pseudonymizer), dataset=pipeline.dataset_name,
+            check_mode(privacy_mode(pipeline), mode(extraction.pseudonymizer), dataset=pipeline.dataset_name,
                        reset=self.options.target.reset_command)
             if settings.org_chart_path:
                 return read_org_chart(settings.org_chart_path, extraction.pseudonymizer, settings.org_unit_attribute)
@@ -223,7 +167,7 @@ class Run:
         backfill = self.options.command == "backfill"
         start = (self.start or engagement.earliest) if backfill else None
         end = (self.end or engagement.latest) if backfill else None
-        plan = build_plan(extraction, self.endpoints, self._verified_progress(pipeline), start, end)
+        plan = build_plan(extraction, self.endpoints, verified_progress(pipeline), start, end)
         s.planned_units, s.planned_days = len(plan), sum(unit.days for _, unit in plan)
         workers = fetch_workers(self.options.settings.requests_per_minute)
         commit = Committer(pipeline, extraction, self.destination, s, self.options.observer, org_chart)
@@ -275,27 +219,6 @@ class Run:
             prefetcher.restrict(lambda e, u: e.table != table or u.first <= newest)
         elif batch.outcome == "failed" and batch.covered is not None:
             self.summary.days_failed.setdefault(table, []).extend(batch.covered.day_list())
-
-    def _verified_progress(self, pipeline: dlt.Pipeline) -> dict[str, Progress]:
-        """Cursors from local state, unless the destination holds no state of this pipeline at all.
-
-        Local state can outlive the data (a deleted DuckDB file, a dropped dataset); trusting it would skip
-        those days for good, so then every endpoint loads from the earliest day again.
-        """
-        progress = resource_progress(pipeline)
-        if not any(p.last_day for p in progress.values()):
-            return progress
-        with pipeline.sql_client() as sql:
-            try:
-                table = sql.make_qualified_table_name(pipeline.default_schema.state_table_name)
-                rows = sql.execute_sql(f"SELECT 1 FROM {table} WHERE pipeline_name = '{pipeline.pipeline_name}'")
-            except Exception:  # no state table: nothing was ever loaded there
-                rows = []
-        if rows:
-            return progress
-        log.warning("local state says data was loaded, but destination %s holds none of pipeline %s: loading "
-                    "from the earliest day again", self.summary.destination, pipeline.pipeline_name)
-        return {}
 
     def _sync_stats(self) -> None:
         if "client" in self.extraction.__dict__:  # made on first use

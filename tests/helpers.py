@@ -13,7 +13,8 @@ from typing import Any, Iterable
 from sources.claude_analytics.days import day_range
 
 from pipelines.destinations import Target
-from pipelines.runner import CommitPolicy, RunOptions, RunSummary, run_load
+from pipelines.runlog import RunSummary
+from pipelines.runner import CommitPolicy, RunOptions, run_load
 from sources.claude_analytics.endpoints import Endpoint
 from sources.claude_analytics.naming import column_name
 from sources.claude_analytics.settings import ClaudeAnalyticsSettings, make_settings

@@ -24,7 +24,7 @@ import pyarrow as pa
 from .days import API_FLOOR, Progress, Unit, describe, runs
 from .endpoints import Endpoint
 from .fetch import Batch
-from .privacy import STATE_KEY, check_mode
+from .privacy import STATE_KEY, check_mode, recorded_mode
 from .rows import ARROW_TYPES, declared_columns
 
 log = logging.getLogger("claude_analytics.loading")
@@ -68,11 +68,8 @@ def tombstone(endpoint: Endpoint) -> pa.Table:
 def guard_privacy(privacy: str) -> None:
     """Refuse to mix plaintext and pseudonyms in one dataset; record what this load writes."""
     state = dlt.current.source_state()
-    recorded = state.get(STATE_KEY)
-    if recorded is None and any(Progress.of(r).last_day for r in state.get("resources", {}).values()):
-        recorded = "off"  # loaded before pseudonymization was recorded: plaintext
     pipeline = dlt.current.pipeline()
-    check_mode(recorded, privacy, dataset=pipeline.dataset_name,
+    check_mode(recorded_mode(state), privacy, dataset=pipeline.dataset_name,
                reset=f"dlt pipeline {pipeline.pipeline_name} drop --drop-all --state-paths {STATE_KEY}")
     state[STATE_KEY] = privacy
 

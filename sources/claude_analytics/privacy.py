@@ -55,6 +55,17 @@ class PrivacyModeError(ValueError):
     """A load would mix plaintext and pseudonyms (or two keys' pseudonyms) in one dataset."""
 
 
+def recorded_mode(source_state: dict) -> str | None:
+    """What a dataset's people columns hold, from the source's dlt state: None before anything was loaded.
+
+    Loads from before the mode was recorded were plaintext.
+    """
+    recorded = source_state.get(STATE_KEY)
+    if recorded is None and any(r.get("last_loaded_day") for r in source_state.get("resources", {}).values()):
+        return "off"
+    return recorded
+
+
 def mode(pseudonymizer: Pseudonymizer | None) -> str:
     return f"key {pseudonymizer.fingerprint}" if pseudonymizer is not None else "off"
 

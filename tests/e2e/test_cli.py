@@ -147,7 +147,7 @@ def test_too_recent_days_end_the_run_cleanly(configured, monkeypatch, capsys):
 
 def test_backfill_merges_a_range_and_never_moves_the_cursor_back(configured, capsys):
     from pipelines.destinations import Target
-    from pipelines.runner import resource_progress
+    from pipelines.state import resource_progress
 
     cursor_before = resource_progress(Target().pipeline())
     first = TODAY - dt.timedelta(days=5)

@@ -18,7 +18,7 @@ import pytest
 from claude_analytics_simulator import FaultConfig
 from pipelines.cli import main
 from pipelines.destinations import Target
-from pipelines.runner import resource_progress
+from pipelines.state import resource_progress
 from sources.claude_analytics.days import ONE_DAY, day_range
 from sources.claude_analytics.endpoints import ENDPOINTS
 from tests.helpers import WAREHOUSE, assert_table_equals, expected_table, table_rows

@@ -17,7 +17,7 @@ import pytest
 from claude_analytics_simulator import FaultConfig
 from pipelines.destinations import Target
 from pipelines.errors import RunFailed
-from pipelines.runner import resource_progress
+from pipelines.state import resource_progress
 from sources.claude_analytics.client import RetryPolicy
 from sources.claude_analytics.days import day_range
 from sources.claude_analytics.endpoints import BY_NAME, ENDPOINTS

@@ -22,7 +22,7 @@ from dlt.common.destination.utils import verify_schema_capabilities
 from pipelines import destinations
 from pipelines.runlog import COLUMNS as RUN_LOG_COLUMNS
 from pipelines.runlog import RUN_LOG_TABLE, run_row
-from pipelines.runner import RunSummary
+from pipelines.runlog import RunSummary
 from sources.claude_analytics import Calendar, claude_analytics_batches
 from sources.claude_analytics.days import Edges, Unit
 from sources.claude_analytics.endpoints import ENDPOINTS, Endpoint
@@ -56,7 +56,7 @@ def runner_source(destination: destinations.Destination):
         table = TableShaper(endpoint).shape([api_row(endpoint)], DAY if endpoint.kind == "day" else None)
         batches.append(Batch(endpoint, Unit(DAY, DAY), table, covered=Unit(DAY, DAY)))
     calendar = Calendar(DAY, {"engagement": Edges(DAY, DAY), "cost": Edges(DAY, DAY)}, {"engagement": 3, "cost": 30})
-    return destination.apply_layout(claude_analytics_batches(batches, calendar))
+    return destination.apply_layout(claude_analytics_batches(batches, calendar, "off", None))
 
 
 def run_log_resource():
