@@ -4,8 +4,11 @@ No JavaScript, no fonts, no images, no network: charts are inline SVG drawn here
 so the file opens anywhere (a mail attachment, a CI artifact, an air-gapped laptop) and prints cleanly.
 
 Sections: headline figures, adoption trend (daily/weekly/monthly active users and seats), active users by
-product, top skills, top connectors, Claude Code output per week, most active chat projects, and the
-pipeline's health (the `status` checks and the latest runs from `pipeline_runs`).
+product, top skills, top connectors, Claude Code output per week, most active chat projects, spend (when the
+cost & usage reports are loaded: month to date against list price, spend per product and per model over time,
+the top users by spend, cost per active user), org units (when an org chart is loaded: adoption and spend
+ranked per org unit, and a heat map of adoption per org unit and week), and the pipeline's health (the
+`status` checks and the latest runs from `pipeline_runs`).
 """
 
 from __future__ import annotations
@@ -14,8 +17,10 @@ import datetime as dt
 import html
 import math
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from decimal import Decimal
+from typing import Any
 
 from sources.claude_analytics.endpoints import select
 
@@ -46,12 +51,32 @@ class ReportData:
     runs: list[dict[str, Any]] = field(default_factory=list)  # pipeline_runs, newest first
     status: Status | None = None
     missing: list[str] = field(default_factory=list)  # views not found
+    # spend: None when the cost & usage reports are not loaded (the section is left out)
+    daily_spend: list[dict[str, Any]] | None = None  # v_daily_spend
+    top_spenders: list[dict[str, Any]] = field(default_factory=list)  # v_user_spend_monthly, newest month, top N
+    cost_per_user: list[dict[str, Any]] = field(default_factory=list)  # v_cost_per_active_user
+    # org units: None when no org chart is loaded
+    org_adoption: list[dict[str, Any]] | None = None  # v_org_adoption_weekly
+    org_spend: list[dict[str, Any]] | None = None  # v_org_spend_monthly
+    org_unit_attribute: str = "department"
 
 
 def _rows(warehouse: Warehouse, view: str, data: ReportData, query: str) -> list[dict[str, Any]]:
     if not warehouse.exists(view):
         data.missing.append(view)
         return []
+    return warehouse.query(query.format(t=warehouse.table(view), c=warehouse.column))
+
+
+def _optional_rows(warehouse: Warehouse, view: str, data: ReportData, query: str,
+                   source: str) -> list[dict[str, Any]] | None:
+    """A view of an optional section: None when its source table was never loaded (the section is left out),
+    and a missing view only when its source is there (then the view should have been created)."""
+    if not warehouse.exists(view):
+        if warehouse.exists(source):
+            data.missing.append(view)
+            return []
+        return None
     return warehouse.query(query.format(t=warehouse.table(view), c=warehouse.column))
 
 
@@ -71,11 +96,77 @@ def gather(warehouse: Warehouse, endpoints: list, settings: Any, *, title: str =
     data.code_weeks = weekly_code_totals(code)
     projects = _rows(warehouse, "v_chat_project_activity", data, "SELECT * FROM {t}")
     data.projects = recent_projects(projects)
+    gather_spend(warehouse, data)
+    gather_org_units(warehouse, data, getattr(settings, "org_unit_attribute", None) or "department")
     if warehouse.exists(RUN_LOG_TABLE):
         data.runs = sorted(warehouse.query(f"SELECT * FROM {warehouse.table(RUN_LOG_TABLE)}"),
                            key=lambda r: str(r.get("started_at")), reverse=True)[:10]
     data.status = read_status(warehouse, endpoints, settings, today=today)
     return data
+
+
+def gather_spend(warehouse: Warehouse, data: ReportData) -> None:
+    c = warehouse.column
+    data.daily_spend = _optional_rows(warehouse, "v_daily_spend", data,
+                                      f"SELECT * FROM {{t}} ORDER BY {c('date')}", "cost_report")
+    months = _optional_rows(warehouse, "v_user_spend_monthly", data, "SELECT * FROM {t}", "user_cost_report") or []
+    data.top_spenders = top_spenders(months)
+    data.cost_per_user = _optional_rows(warehouse, "v_cost_per_active_user", data,
+                                        f"SELECT * FROM {{t}} ORDER BY {c('week_start')}", "cost_report") or []
+
+
+def gather_org_units(warehouse: Warehouse, data: ReportData, org_unit_attribute: str) -> None:
+    c = warehouse.column
+    data.org_unit_attribute = org_unit_attribute
+    data.org_adoption = _optional_rows(warehouse, "v_org_adoption_weekly", data,
+                                       f"SELECT * FROM {{t}} ORDER BY {c('week_start')}", "org_chart")
+    data.org_spend = _optional_rows(warehouse, "v_org_spend_monthly", data,
+                                    f"SELECT * FROM {{t}} ORDER BY {c('month_start')}", "org_chart")
+
+
+def top_spenders(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The users who spent most in the newest month loaded."""
+    if not rows:
+        return []
+    newest = max(r["month_start"] for r in rows)
+    ranked = sorted((r for r in rows if r["month_start"] == newest and r.get("amount") is not None),
+                    key=lambda r: (-r["amount"], r["user_id"]))
+    return [{**r, "user": r.get("user_email") or r.get("user_name") or r["user_id"]} for r in ranked[:TOP_N]]
+
+
+def month_to_date(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Spend and list spend of the newest month in v_daily_spend (through its newest day), and of the month before."""
+    newest = max(r["date"] for r in rows)
+    first = newest.replace(day=1)
+    before = (first - dt.timedelta(days=1)).replace(day=1)
+
+    def total(column: str, start: dt.date, end: dt.date) -> Decimal:
+        return sum((r[column] or Decimal(0) for r in rows if start <= r["date"] < end), Decimal(0))
+
+    return {"through": newest, "month": first, "amount": total("amount", first, newest + dt.timedelta(days=1)),
+            "list_amount": total("list_amount", first, newest + dt.timedelta(days=1)),
+            "previous_month": before, "previous_amount": total("amount", before, first),
+            "previous_loaded": any(r["date"] <= before for r in rows)}
+
+
+def spend_over_time(rows: list[dict[str, Any]], dimension: str, top: int = len(PALETTE)
+                    ) -> tuple[list[str], dict[str, Sequence[float | None]]]:
+    """(days, {product or model: dollars per day}) for the `top` biggest spenders of that dimension; a day
+    without a row for one spent nothing on it."""
+    days = sorted({r["date"] for r in rows})
+    per: dict[str, dict[dt.date, float]] = defaultdict(lambda: defaultdict(float))
+    for r in rows:
+        per[r[dimension]][r["date"]] += float(r["amount"] or 0)
+    biggest = sorted(per, key=lambda k: (-sum(per[k].values()), k))[:top]
+    return [str(d) for d in days], {k: [per[k].get(d, 0.0) for d in days] for k in biggest}
+
+
+def last_complete(periods: Sequence[dt.date], length_days: int, newest_day: dt.date | None) -> dt.date | None:
+    """The newest period (a week) that ends on or before the newest loaded day, else the newest one."""
+    if not periods:
+        return None
+    complete = [p for p in periods if newest_day is None or p + dt.timedelta(days=length_days - 1) <= newest_day]
+    return max(complete or periods)
 
 
 def weekly_code_totals(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -248,8 +339,9 @@ def bar_chart(categories: Sequence[str], series: dict[str, Sequence[float]], lab
     return svg + _legend(list(series), colors)
 
 
-def hbar_chart(items: Sequence[tuple[str, float]], label: str) -> str:
-    """Horizontal bars, largest first: a ranking."""
+def hbar_chart(items: Sequence[tuple[str, float]], label: str, fmt: Callable[[float], str] | None = None) -> str:
+    """Horizontal bars, largest first: a ranking (`fmt` writes a bar's value; default: a short number)."""
+    fmt = fmt or _fmt
     if not items:
         return _empty("Nothing used in the loaded days.")
     row_h, label_w = 26, 220
@@ -262,10 +354,51 @@ def hbar_chart(items: Sequence[tuple[str, float]], label: str) -> str:
         w = plot_w * value / vmax
         parts.append(f'<text x="{label_w - 8}" y="{y + 16}" class="label" text-anchor="end">{_e(name)}</text>')
         parts.append(f'<rect x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row_h - 8}" '
-                     f'fill="{PALETTE[0]}" rx="2"><title>{_e(name)}: {_e(value)}</title></rect>')
-        parts.append(f'<text x="{label_w + w + 6:.1f}" y="{y + 16}" class="tick">{_e(_fmt(value))}</text>')
+                     f'fill="{PALETTE[0]}" rx="2"><title>{_e(name)}: {_e(fmt(value))}</title></rect>')
+        parts.append(f'<text x="{label_w + w + 6:.1f}" y="{y + 16}" class="tick">{_e(fmt(value))}</text>')
     return (f'<svg viewBox="0 0 {W} {height}" role="img" aria-label="{_e(label)}">{"".join(parts)}</svg>'
             f'<p class="note">{_e(label)}</p>')
+
+
+def _blend(share: float) -> str:
+    """White → the palette's blue, by share (0–1)."""
+    share = min(1.0, max(0.0, share))
+    white, blue = (255, 255, 255), (0x25, 0x63, 0xEB)
+    return "#" + "".join(f"{round(w + (b - w) * share):02x}" for w, b in zip(white, blue))
+
+
+def heat_map(rows: Sequence[str], columns: Sequence[str], values: dict[tuple[str, str], float | None], label: str,
+             vmax: float = 100.0) -> str:
+    """A grid of cells (row × column) shaded by value from white (0) to blue (vmax); no value: grey."""
+    if not rows or not columns:
+        return _empty("No data loaded yet.")
+    label_w, head_h, row_h = 200, 28, 24
+    cell_w = (W - label_w - PAD_R) / len(columns)
+    height = head_h + row_h * len(rows) + 8
+    parts = []
+    step = max(1, math.ceil(len(columns) / 10))
+    for ci, column in enumerate(columns):
+        if ci % step == 0:
+            parts.append(f'<text x="{label_w + ci * cell_w + cell_w / 2:.1f}" y="{head_h - 10}" class="tick" '
+                         f'text-anchor="middle">{_e(column)}</text>')
+    for ri, row in enumerate(rows):
+        y = head_h + ri * row_h
+        parts.append(f'<text x="{label_w - 8}" y="{y + 16}" class="label" text-anchor="end">{_e(row)}</text>')
+        for ci, column in enumerate(columns):
+            value = values.get((row, column))
+            fill = "#e5e7eb" if value is None else _blend(value / vmax)
+            shown = "no value" if value is None else f"{value:.0f}%"
+            parts.append(f'<rect x="{label_w + ci * cell_w:.1f}" y="{y}" width="{max(1.0, cell_w - 2):.1f}" '
+                         f'height="{row_h - 2}" fill="{fill}">'
+                         f'<title>{_e(row)}, {_e(column)}: {_e(shown)}</title></rect>')
+            if value is not None and cell_w >= 34:
+                color = "#ffffff" if value / vmax > 0.55 else "#111827"
+                parts.append(f'<text x="{label_w + ci * cell_w + cell_w / 2 - 1:.1f}" y="{y + 16}" class="cell" '
+                             f'fill="{color}" text-anchor="middle">{value:.0f}</text>')
+    svg = f'<svg viewBox="0 0 {W} {height}" role="img" aria-label="{_e(label)}">{"".join(parts)}</svg>'
+    scale = "".join(f'<span class="key"><i style="background:{_blend(k / 4)}"></i>{k * 25}%</span>' for k in range(5))
+    return svg + f'<div class="legend">{scale}<span class="key"><i style="background:#e5e7eb"></i>no headcount</span>' \
+                 f'</div><p class="note">{_e(label)}</p>'
 
 
 # -- page -----------------------------------------------------------------------------------------------
@@ -289,46 +422,163 @@ table{border-collapse:collapse;width:100%;font-size:12px}th,td{text-align:left;p
 border-bottom:1px solid #f1f5f9}th{color:#374151}td.n{text-align:right;font-variant-numeric:tabular-nums}
 pre{background:#f1f5f9;padding:10px;border-radius:6px;overflow-x:auto;font-size:11px}
 .ok{color:#059669;font-weight:600}.warn{color:#b91c1c;font-weight:600}
+.cell{font-size:10px}
 """
 
 
-def _table(rows: list[dict[str, Any]], columns: list[tuple[str, str]]) -> str:
+def money(value: Any) -> str:
+    """US dollars to the cent: $1,234.57 (– for none)."""
+    return "–" if value is None else f"${Decimal(value):,.2f}"
+
+
+def percent(value: Any) -> str:
+    """A percentage (0–100) as 45.2% (– for none)."""
+    return "–" if value is None else f"{float(value):.1f}%"
+
+
+def _shown(key: str, v: Any) -> Any:
+    if isinstance(v, dt.datetime):
+        return v.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    if isinstance(v, Decimal):
+        return money(v)  # the only decimals the views hold are US dollars
+    if isinstance(v, int) and not isinstance(v, bool):
+        return f"{v:,}"
+    if key.endswith("rate") and isinstance(v, float):
+        return f"{v:.1%}"
+    return v
+
+
+def _table(rows: list[dict[str, Any]], columns: list[tuple[str, str]],
+           formats: dict[str, Callable[[Any], str]] | None = None) -> str:
+    """An HTML table of `rows`; `formats` writes a column's values its own way (default: by type)."""
     if not rows:
         return _empty("No rows.")
+    formats = formats or {}
     head = "".join(f"<th>{_e(title)}</th>" for _, title in columns)
     body = []
     for r in rows:
         cells = []
         for key, _ in columns:
             v = r.get(key)
-            numeric = isinstance(v, (int, float)) and not isinstance(v, bool)
-            if isinstance(v, dt.datetime):
-                v = v.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-            shown = "–" if v is None else (f"{v:,}" if isinstance(v, int) else
-                                           f"{v:.1%}" if key.endswith("rate") and isinstance(v, float) else v)
+            numeric = isinstance(v, (int, float, Decimal)) and not isinstance(v, bool)
+            shown = "–" if v is None else formats[key](v) if key in formats else _shown(key, v)
             cells.append(f'<td{" class=n" if numeric else ""}>{_e(shown)}</td>')
         body.append(f"<tr>{''.join(cells)}</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
 def _kpis(data: ReportData) -> str:
-    tiles = []
     latest = data.adoption[-1] if data.adoption else {}
     rate = latest.get("monthly_adoption_rate")
-    tiles.append(("Daily active users", latest.get("daily_active_users"), f"on {latest.get('date', '–')}"))
-    tiles.append(("Monthly active users", latest.get("monthly_active_users"),
-                  f"{rate:.1f}% of {latest.get('assigned_seats')} seats" if rate is not None else "seats unknown"))
     recent = data.code_weeks[-4:]
-    tiles.append(("Lines added with Claude Code", sum(w["lines_added"] for w in recent) if recent else None,
-                  "last 4 weeks"))
-    tiles.append(("Commits · pull requests",
-                  f"{sum(w['commits'] for w in recent):,} · {sum(w['pull_requests'] for w in recent):,}"
-                  if recent else None, "last 4 weeks"))
-    out = []
-    for title, value, note in tiles:
-        shown = "–" if value is None else (f"{value:,}" if isinstance(value, int) else value)
-        out.append(f'<div class="kpi"><span>{_e(title)}</span><b>{_e(shown)}</b><span>{_e(note)}</span></div>')
+    tiles = [
+        ("Daily active users", latest.get("daily_active_users"), f"on {latest.get('date', '–')}"),
+        ("Monthly active users", latest.get("monthly_active_users"),
+         f"{rate:.1f}% of {latest.get('assigned_seats')} seats" if rate is not None else "seats unknown"),
+        ("Lines added with Claude Code", sum(w["lines_added"] for w in recent) if recent else None, "last 4 weeks"),
+        ("Commits · pull requests",
+         f"{sum(w['commits'] for w in recent):,} · {sum(w['pull_requests'] for w in recent):,}" if recent else None,
+         "last 4 weeks"),
+    ]
+    return _kpi_tiles([(title, "–" if value is None else (f"{value:,}" if isinstance(value, int) else value), note)
+                       for title, value, note in tiles])
+
+
+def _kpi_tiles(tiles: Sequence[tuple[str, str, str]]) -> str:
+    out = [f'<div class="kpi"><span>{_e(t)}</span><b>{_e(v)}</b><span>{_e(n)}</span></div>' for t, v, n in tiles]
     return f'<div class="kpis">{"".join(out)}</div>'
+
+
+def spend_section(data: ReportData) -> str:
+    """Month to date against list price, spend per product and model per day, top users, cost per active user."""
+    if data.daily_spend is None:
+        return ""
+    if not data.daily_spend:
+        return f'<section id="spend"><h2>Spend</h2>{_empty("No spend loaded yet.")}</section>'
+    mtd = month_to_date(data.daily_spend)
+    discount = (1 - float(mtd["amount"]) / float(mtd["list_amount"])) * 100 if mtd["list_amount"] else None
+    previous = money(mtd["previous_amount"]) if mtd["previous_loaded"] else "–"
+    tiles = _kpi_tiles([
+        ("Spend this month", money(mtd["amount"]), f"{mtd['month']:%B %Y}, through {mtd['through']}"),
+        ("At list price", money(mtd["list_amount"]), "same days"),
+        ("Discount", percent(discount), "1 − spend ÷ list price"),
+        ("Spend last month", previous, f"{mtd['previous_month']:%B %Y}" if mtd["previous_loaded"] else "not loaded"),
+    ])
+    days, by_product = spend_over_time(data.daily_spend, "product")
+    _, by_model = spend_over_time(data.daily_spend, "model")
+    spenders = _table(data.top_spenders, [("user", "user"), ("amount", "spend"), ("list_amount", "at list price"),
+                                          ("total_tokens", "tokens"), ("requests", "requests"),
+                                          ("products_used", "products")])
+    month = f" in {data.top_spenders[0]['month_start']:%B %Y}" if data.top_spenders else ""
+    return f"""<section id="spend"><h2>Spend</h2>{tiles}
+<h2>Spend per product per day</h2>{line_chart(days, by_product, "US dollars")}
+<h2>Spend per model per day</h2>{line_chart(days, by_model, "US dollars")}
+<p class="note">Organization-wide, after negotiated discounts (cost_report); (unattributed) is traffic the API ties
+to no product or model (API keys).</p>
+<h2>Top {TOP_N} users by spend{_e(month)}</h2>{spenders}
+<h2>Cost per active user</h2>{cost_per_user_part(data.cost_per_user)}</section>"""
+
+
+def cost_per_user_part(rows: list[dict[str, Any]], weeks: int = 8) -> str:
+    """Per week, each product's spend ÷ its active users (products without a per-user measure left out)."""
+    measured = [r for r in rows if r.get("cost_per_active_user") is not None]
+    if not measured:
+        return _empty("No week with both spend and active users loaded.")
+    starts = sorted({r["week_start"] for r in measured})[-weeks:]
+    products = sorted({r["product"] for r in measured if r["week_start"] in starts})
+    value = {(r["week_start"], r["product"]): float(r["cost_per_active_user"]) for r in measured}
+    chart = bar_chart([str(w) for w in starts], {p: [value.get((w, p), 0.0) for w in starts] for p in products},
+                      "US dollars per active user")
+    latest = sorted((r for r in rows if r["week_start"] == starts[-1]), key=lambda r: r["product"])
+    table = _table(latest, [("product", "product"), ("amount", "spend"), ("active_users", "active users"),
+                            ("cost_per_active_user", "per active user")])
+    return (f'{chart}<p class="note">Weeks start on Monday. Active users from user_activity (chat, Claude Code, '
+            f'Cowork, Office agent, Claude Design); a partial week at either end reads low.</p>'
+            f'<h2>Week of {_e(starts[-1])}</h2>{table}')
+
+
+def org_section(data: ReportData) -> str:
+    """Adoption and spend ranked per org unit, and adoption per org unit and week as a heat map."""
+    if data.org_adoption is None and data.org_spend is None:
+        return ""
+    attribute = data.org_unit_attribute.replace("_", " ")
+    parts = [f'<section id="org-units"><h2>By {_e(attribute)}</h2>']
+    if data.org_adoption:
+        parts.append(org_adoption_part(data))
+    if data.org_spend:
+        parts.append(org_spend_part(data.org_spend))
+    if not data.org_adoption and not data.org_spend:
+        parts.append(_empty("Nothing loaded for the org chart's people yet."))
+    parts.append('<p class="note">People are grouped by the org chart (org_unit_attribute); those it does not list '
+                 'are under (not in org chart), without a headcount.</p></section>')
+    return "".join(parts)
+
+
+def org_adoption_part(data: ReportData) -> str:
+    rows = data.org_adoption or []
+    newest_day = max((r["date"] for r in data.adoption), default=None)
+    weeks = sorted({r["week_start"] for r in rows})
+    week = last_complete(weeks, 7, newest_day)
+    ranked = sorted((r for r in rows if r["week_start"] == week and r.get("adoption_rate") is not None),
+                    key=lambda r: (-r["adoption_rate"], r["org_unit"]))
+    ranking = hbar_chart([(r["org_unit"], float(r["adoption_rate"])) for r in ranked],
+                         f"active users ÷ headcount, week of {week}", fmt=percent)
+    units = sorted({r["org_unit"] for r in rows if r.get("headcount")})
+    recent = weeks[-16:]
+    values = {(r["org_unit"], str(r["week_start"])): r.get("adoption_rate") for r in rows}
+    grid = heat_map(units, [str(w) for w in recent], values, "weekly adoption: active users ÷ headcount × 100")
+    return f"<h2>Adoption, week of {_e(week)}</h2>{ranking}<h2>Adoption per week</h2>{grid}"
+
+
+def org_spend_part(rows: list[dict[str, Any]]) -> str:
+    month = max(r["month_start"] for r in rows)
+    ranked = sorted((r for r in rows if r["month_start"] == month), key=lambda r: (-r["amount"], r["org_unit"]))
+    ranking = hbar_chart([(r["org_unit"], float(r["amount"])) for r in ranked], f"spend in {month:%B %Y}, US dollars",
+                         fmt=money)
+    table = _table(ranked, [("org_unit", "org unit"), ("headcount", "headcount"),
+                            ("users_with_usage", "users with usage"), ("amount", "spend"),
+                            ("amount_per_head", "spend per head"), ("total_tokens", "tokens")])
+    return f"<h2>Spend, {_e(f'{month:%B %Y}')}</h2>{ranking}{table}"
 
 
 def render(data: ReportData) -> str:
@@ -396,6 +646,8 @@ generated {_e(data.generated_at.strftime('%Y-%m-%d %H:%M UTC'))} by claude-analy
 <section id="claude-code"><h2>Claude Code output per week</h2>{code_lines}{code_commits}{code_table}
 <p class="note">Weeks start on Monday; a week at either end of the loaded range may be partial.</p></section>
 <section id="projects"><h2>Most active chat projects{_e(since)}</h2>{projects}</section>
+{spend_section(data)}
+{org_section(data)}
 <section id="health"><h2>Pipeline health</h2>{health}<h2>Latest runs</h2>{runs}</section>
 </main></body></html>
 """

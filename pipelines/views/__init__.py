@@ -10,20 +10,28 @@ Rendering a view for a destination:
   project on BigQuery) exactly as dlt names them;
 - every identifier is quoted and case-folded the way dlt folds it on that destination (upper case on
   Snowflake), so views resolve the same columns dlt created;
-- a few constructs without a common spelling are rewritten (weeks start on Monday everywhere).
+- a few constructs without a common spelling are rewritten (weeks start on Monday everywhere);
+- the org views read `org_chart` as three columns, `email`, `user_id` and `org_unit`: the loaded table is
+  replaced by a subquery that names the configured attribute (`org_unit_attribute`) `org_unit` and gives a key
+  column the file did not have as NULL (its join then matches nobody). Which key columns exist is decided when
+  the views are created, from the loaded table.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Sequence
 
 import sqlglot
 from sqlglot import exp
+
+from ..errors import first_line
+
+from sources.claude_analytics.naming import attribute_name
 
 log = logging.getLogger("claude_analytics.views")
 
@@ -32,6 +40,10 @@ PREFIX = "v_"
 SOURCE_DIALECT = "duckdb"
 DIALECTS = {"duckdb": "duckdb", "motherduck": "duckdb", "postgres": "postgres", "bigquery": "bigquery",
             "snowflake": "snowflake"}
+
+ORG_CHART_TABLE = "org_chart"
+ORG_CHART_KEYS = ("email", "user_id")
+DEFAULT_ORG_UNIT_ATTRIBUTE = "department"
 
 _COLUMN_LINE = re.compile(r"^--\s+([a-z_][a-z0-9_]*)\s+\(([a-z]+)\):\s*(.+)$")
 
@@ -61,6 +73,25 @@ class View:
     @property
     def output_columns(self) -> list[str]:
         return list(sqlglot.parse_one(self.sql, read=SOURCE_DIALECT).named_selects)
+
+
+@dataclass(frozen=True)
+class OrgChartColumns:
+    """What the org views read of the loaded org chart: the column to group by and the key columns it has."""
+
+    org_unit_attribute: str = DEFAULT_ORG_UNIT_ATTRIBUTE  # a column name (naming.attribute_name of the setting)
+    keys: tuple[str, ...] = ORG_CHART_KEYS
+
+    def select(self) -> exp.Expr:
+        """The org chart as the views read it: (email, user_id, org_unit), all text."""
+        def key(name: str, value: str) -> str:
+            return f"{value} AS {name}" if name in self.keys else f"CAST(NULL AS VARCHAR) AS {name}"
+
+        # emails are lower-cased when loaded; lowering again keeps a hand-loaded table joinable
+        return sqlglot.parse_one(
+            f"SELECT {key('email', 'LOWER(email)')}, {key('user_id', 'CAST(user_id AS VARCHAR)')}, "
+            f"CAST({exp.to_identifier(self.org_unit_attribute).sql(SOURCE_DIALECT)} AS VARCHAR) AS org_unit "
+            f"FROM {ORG_CHART_TABLE}", read=SOURCE_DIALECT)
 
 
 def _parse_file(path: Path) -> View:
@@ -99,18 +130,30 @@ def view_names() -> list[str]:
 # -- rendering --------------------------------------------------------------------------------------
 
 
-def _week_start_bigquery(node: exp.Expression) -> exp.Expression:
-    """DATE_TRUNC('week', d) → DATE_TRUNC(d, ISOWEEK): BigQuery's WEEK starts on Sunday and truncates to a timestamp."""
-    if isinstance(node, (exp.TimestampTrunc, exp.DateTrunc)) and node.unit and node.unit.name.upper() == "WEEK":
-        return exp.DateTrunc(this=node.this, unit=exp.var("ISOWEEK"))
+def _date_trunc_bigquery(node: exp.Expression) -> exp.Expression:
+    """DATE_TRUNC('week', d) → DATE_TRUNC(d, ISOWEEK) (BigQuery's WEEK starts on Sunday), and every unit stays a
+    DATE_TRUNC: sqlglot would write TIMESTAMP_TRUNC, which turns the DATE column into a timestamp."""
+    if isinstance(node, (exp.TimestampTrunc, exp.DateTrunc)) and node.unit:
+        unit = node.unit.name.upper()
+        return exp.DateTrunc(this=node.this, unit=exp.var("ISOWEEK" if unit == "WEEK" else unit))
     return node
 
 
+def _read_org_chart_as(tree: exp.Expr, org_chart: OrgChartColumns) -> None:
+    """Every `org_chart` the view reads becomes the subquery `org_chart.select()`, under the same alias."""
+    for table in list(tree.find_all(exp.Table)):
+        if table.name == ORG_CHART_TABLE:
+            alias = exp.TableAlias(this=exp.to_identifier(table.alias or ORG_CHART_TABLE))
+            table.replace(exp.Subquery(this=org_chart.select(), alias=alias))
+
+
 def render_select(view: View, dialect: str, qualify: Callable[[str], Sequence[str]],
-                  casefold: Callable[[str], str] = str) -> str:
+                  casefold: Callable[[str], str] = str, org_chart: OrgChartColumns = OrgChartColumns()) -> str:
     """The view's SELECT in `dialect`, table names qualified by `qualify(name)` → path parts (already case-folded)."""
     tree = sqlglot.parse_one(view.sql, read=SOURCE_DIALECT)
     ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
+    if ORG_CHART_TABLE in view.tables:
+        _read_org_chart_as(tree, org_chart)
     for table in list(tree.find_all(exp.Table)):
         if table.name in ctes:
             continue
@@ -125,17 +168,17 @@ def render_select(view: View, dialect: str, qualify: Callable[[str], Sequence[st
             ident.set("this", casefold(ident.name))
         ident.set("quoted", True)
     if dialect == "bigquery":
-        tree = tree.transform(_week_start_bigquery)
+        tree = tree.transform(_date_trunc_bigquery)
     return tree.sql(dialect=dialect, pretty=True)
 
 
 def render_create(view: View, dialect: str, qualify: Callable[[str], Sequence[str]],
-                  casefold: Callable[[str], str] = str) -> str:
+                  casefold: Callable[[str], str] = str, org_chart: OrgChartColumns = OrgChartColumns()) -> str:
     """CREATE OR REPLACE VIEW <qualified v_name> AS <select>, in `dialect`."""
     name = exp.Table(**dict(zip(("catalog", "db", "this")[-len(qualify(view.name)):],
                                 [exp.to_identifier(p, quoted=True) for p in qualify(view.name)])))
-    create = exp.Create(this=name, kind="VIEW", replace=True,
-                        expression=sqlglot.parse_one(render_select(view, dialect, qualify, casefold), read=dialect))
+    select = render_select(view, dialect, qualify, casefold, org_chart)
+    create = exp.Create(this=name, kind="VIEW", replace=True, expression=sqlglot.parse_one(select, read=dialect))
     return create.sql(dialect=dialect, pretty=True)
 
 
@@ -148,10 +191,12 @@ def offline_qualifier(dataset: str, catalog: str | None = None, casefold: Callab
 # -- creating them ----------------------------------------------------------------------------------
 
 
-def create_views(pipeline) -> list[str]:
+def create_views(pipeline, org_unit_attribute: str = DEFAULT_ORG_UNIT_ATTRIBUTE) -> list[str]:
     """Create or replace every view whose tables exist in the pipeline's dataset; returns the names created.
 
-    Never raises: a view that cannot be created is logged (the data load already succeeded).
+    `org_unit_attribute` names the org chart column the org views group by (the setting of that name; a header
+    such as `Cost Center` is named `cost_center`, as the org chart's columns are). Never raises: a view that
+    cannot be created is logged (the data load already succeeded).
     """
     destination = pipeline.destination.destination_name
     dialect = DIALECTS.get(destination)
@@ -161,52 +206,90 @@ def create_views(pipeline) -> list[str]:
     created: list[str] = []
     try:
         with pipeline.sql_client() as sql:
-            casefold = sql.capabilities.casefold_identifier
-            omit_catalog = dialect in ("duckdb", "postgres")  # views must survive a renamed DuckDB file
-
-            def qualify(table: str) -> list[str]:
-                path = sql.make_qualified_table_name_path(table, quote=False, casefold=True)
-                return path[-2:] if omit_catalog else path
-
-            present: dict[str, bool] = {}
-
-            def exists(table: str) -> bool:
-                if table not in present:
-                    try:
-                        sql.execute_sql(f"SELECT 1 FROM {sql.make_qualified_table_name(table)} WHERE 1 = 0")
-                        present[table] = True
-                    except Exception:
-                        present[table] = False
-                return present[table]
-
-            for view in load_views():
-                missing = [t for t in view.tables if not exists(t)]
-                if missing:
-                    log.info("view %s not created: table %s not loaded", view.name, ", ".join(missing))
-                    continue
-                statement = render_create(view, dialect, qualify, casefold)
-                try:
-                    sql.execute_sql(statement)
-                except Exception as first:
-                    # an older definition with other columns cannot be replaced on some warehouses
-                    try:
-                        sql.execute_sql(f"DROP VIEW IF EXISTS {sql.make_qualified_table_name(view.name)}")
-                        sql.execute_sql(statement)
-                    except Exception:
-                        log.warning("could not create view %s: %s", view.name, _first_line(first))
-                        continue
-                present[view.name] = True
-                created.append(view.name)
+            created = _create_all(sql, dialect, attribute_name(org_unit_attribute))
     except Exception as exc:
-        log.warning("could not create the BI views: %s", _first_line(exc))
+        log.warning("could not create the BI views: %s", first_line(exc))
     if created:
         log.info("created or replaced %d view(s): %s", len(created), ", ".join(created))
     return created
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0][:300] if text else type(exc).__name__
+def _create_all(sql, dialect: str, org_unit_attribute: str) -> list[str]:
+    casefold = sql.capabilities.casefold_identifier
+    omit_catalog = dialect in ("duckdb", "postgres")  # views must survive a renamed DuckDB file
+
+    def qualify(table: str) -> list[str]:
+        path = sql.make_qualified_table_name_path(table, quote=False, casefold=True)
+        return path[-2:] if omit_catalog else path
+
+    columns: dict[str, list[str] | None] = {}
+
+    def columns_of(table: str) -> list[str] | None:
+        """The table's column names, lower case (None: not loaded)."""
+        if table not in columns:
+            columns[table] = _columns(sql, table)
+        return columns[table]
+
+    org_chart = _org_chart_columns(columns_of, org_unit_attribute)
+    created: list[str] = []
+    for view in load_views():
+        missing = [t for t in view.tables if columns_of(t) is None]
+        if missing:
+            log.info("view %s not created: table %s not loaded", view.name, ", ".join(missing))
+            continue
+        if ORG_CHART_TABLE in view.tables and org_chart is None:
+            _drop(sql, view)  # _org_chart_columns said why; one grouped by another attribute would mislead
+            continue
+        if _create(sql, view, render_create(view, dialect, qualify, casefold, org_chart or OrgChartColumns())):
+            columns[view.name] = view.output_columns
+            created.append(view.name)
+    return created
+
+
+def _columns(sql, table: str) -> list[str] | None:
+    try:
+        with sql.execute_query(f"SELECT * FROM {sql.make_qualified_table_name(table)} WHERE 1 = 0") as cursor:
+            return [d[0].lower() for d in cursor.description]
+    except Exception:
+        return None
+
+
+def _org_chart_columns(columns_of: Callable[[str], list[str] | None], attribute: str) -> OrgChartColumns | None:
+    """How the loaded org chart is read (None: not loaded, or without the attribute or a key column)."""
+    loaded = columns_of(ORG_CHART_TABLE)
+    if loaded is None:
+        return None
+    keys = tuple(k for k in ORG_CHART_KEYS if k in loaded)
+    if attribute not in loaded or not keys:
+        lacking = f"no column {attribute} to group by" if attribute not in loaded else "no email or user_id column"
+        log.warning("org views not created (and any older ones dropped): the loaded org chart has %s (its columns: "
+                    "%s): set org_unit_attribute to one of them, or load an org chart with it", lacking,
+                    ", ".join(loaded))
+        return None
+    return OrgChartColumns(attribute, keys)
+
+
+def _drop(sql, view: View) -> None:
+    try:
+        sql.execute_sql(f"DROP VIEW IF EXISTS {sql.make_qualified_table_name(view.name)}")
+    except Exception as exc:
+        log.warning("could not drop view %s: %s", view.name, first_line(exc))
+
+
+def _create(sql, view: View, statement: str) -> bool:
+    try:
+        sql.execute_sql(statement)
+    except Exception as first:
+        # an older definition with other columns cannot be replaced on some warehouses
+        try:
+            sql.execute_sql(f"DROP VIEW IF EXISTS {sql.make_qualified_table_name(view.name)}")
+            sql.execute_sql(statement)
+        except Exception:
+            log.warning("could not create view %s: %s", view.name, first_line(first))
+            return False
+    return True
+
+
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -217,9 +300,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--dialect", default="duckdb", choices=sorted(set(DIALECTS.values())))
     parser.add_argument("--dataset-name", default="claude_analytics")
     parser.add_argument("--catalog", default=None, help="project (BigQuery) or database (Snowflake)")
+    parser.add_argument("--org-unit-attribute", default=DEFAULT_ORG_UNIT_ATTRIBUTE,
+                        help="the org chart column the org views group by (default: %(default)s); the org chart is "
+                             "assumed to have both key columns, email and user_id")
     args = parser.parse_args(argv)
     fold = str.upper if args.dialect == "snowflake" else str
     qualify = offline_qualifier(args.dataset_name, args.catalog, fold)
+    org_chart = OrgChartColumns(attribute_name(args.org_unit_attribute))
     for view in load_views():
-        print(f"-- {view.name}: {view.description}\n{render_create(view, args.dialect, qualify, fold)};\n")
+        statement = render_create(view, args.dialect, qualify, fold, org_chart)
+        print(f"-- {view.name}: {view.description}\n{statement};\n")
     return 0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +14,7 @@ from pipelines.destinations import Target
 from pipelines.runner import RunOptions, RunSummary, run_load
 from sources.claude_analytics.days import utc_today
 from tests.helpers import settings_for
+from tests.ops.view_expectations import write_org_chart
 
 USERS, SEED, HISTORY_DAYS = 40, 11, 40
 
@@ -24,6 +24,7 @@ class Loaded:
     sim: Simulator
     duckdb_file: str  # absolute path
     summary: RunSummary
+    org_chart: list[dict]  # the rows of the org chart file that was loaded, as written
 
     @property
     def days(self):
@@ -40,21 +41,23 @@ class Loaded:
 
 @pytest.fixture(scope="package")
 def loaded(tmp_path_factory) -> Loaded:
-    """`run` of every endpoint over 40 days of a 40-user simulated org into a DuckDB file. Treat as read-only."""
+    """`run` of every endpoint over 40 days of a 40-user simulated org, with an org chart, into a DuckDB file.
+    Treat as read-only (copy the file to change it)."""
     home = tmp_path_factory.mktemp("ops_warehouse")
     today = utc_today()
     sim = Simulator(SimulatorConfig(users=USERS, seed=SEED, rate_limit=0, today=today, history_days=HISTORY_DAYS))
     sim.start()
+    chart = write_org_chart(sim, home / "org_chart.csv")
     saved = os.environ.get("DLT_DATA_DIR")
     os.environ["DLT_DATA_DIR"] = str(home / "dlt")
     start = (today - dt.timedelta(days=HISTORY_DAYS)).isoformat()  # the cost reports start there too
     try:
-        summary = run_load(RunOptions(settings_for(sim, start_date=start),
+        summary = run_load(RunOptions(settings_for(sim, start_date=start, org_chart_path=str(home / "org_chart.csv")),
                                       target=Target(duckdb_file=str(home / "w.duckdb"))))
     finally:
         if saved is None:
             os.environ.pop("DLT_DATA_DIR", None)
         else:
             os.environ["DLT_DATA_DIR"] = saved
-    yield Loaded(sim, str(Path(home / "w.duckdb")), summary)
+    yield Loaded(sim, str(Path(home / "w.duckdb")), summary, chart)
     sim.stop()

@@ -12,15 +12,14 @@ from pipelines.runlog import COLUMNS
 from sources.claude_analytics.client import AnalyticsClient
 from sources.claude_analytics.days import day_range
 from sources.claude_analytics.endpoints import ENDPOINTS
+from tests.helpers import configure
 
 
 @pytest.fixture
 def cli_env(monkeypatch, start_simulator):
     """A simulator and the environment `claude-analytics run` reads its settings from."""
     sim = start_simulator(users=40, seed=8, history_days=20)
-    for key, value in {"API_KEY": sim.api_key, "BASE_URL": sim.base_url, "REQUESTS_PER_MINUTE": "100000",
-                       "START_DATE": (sim.today() - dt.timedelta(days=20)).isoformat()}.items():
-        monkeypatch.setenv(f"SOURCES__CLAUDE_ANALYTICS__{key}", value)
+    configure(monkeypatch, sim, days=20)
     return sim
 
 

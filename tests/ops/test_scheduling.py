@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import shlex
 from pathlib import Path
@@ -113,10 +112,10 @@ def test_the_dagster_recipe_materializes_every_table(start_simulator, monkeypatc
     code = re.search(r"## Dagster.*?```python\n(.*?)```", text, re.S).group(1)
     assert 'destination="postgres"' in code
     code = code.replace('destination="postgres"', 'destination=dlt.destinations.duckdb("warehouse.duckdb")')
+    from tests.helpers import configure
+
     sim = start_simulator(users=10, seed=71)
-    for key, value in {"API_KEY": sim.api_key, "BASE_URL": sim.base_url, "REQUESTS_PER_MINUTE": "100000",
-                       "START_DATE": str(sim.today() - dt.timedelta(days=3))}.items():
-        monkeypatch.setenv(f"SOURCES__CLAUDE_ANALYTICS__{key}", value)
+    configure(monkeypatch, sim, days=3)
     namespace: dict = {}
     # dont_inherit: not this module's `from __future__ import annotations` (Dagster reads the annotations)
     exec(compile(code, "docs/scheduling.md", "exec", dont_inherit=True), namespace)

@@ -2,14 +2,21 @@
 
 Shared by the DuckDB tests (tests/ops) and the Postgres tests (tests/postgres/test_views_postgres.py).
 SQL semantics are mirrored on purpose: SUM skips NULLs and is NULL when every value is NULL; a comparison
-with NULL is false; weeks start on Monday.
+with NULL is false; weeks start on Monday. The org views' expectations read the org chart file's rows as
+written and match people the way the contract says (user_id first, else the email lower-cased).
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
-from collections import defaultdict
-from typing import Any, Callable, Iterable
+import math
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 from sources.claude_analytics.endpoints import BY_NAME
 from tests.helpers import expected_table
@@ -28,11 +35,39 @@ VIEW_KEYS = {
     "v_top_skills": ("skill_name",),
     "v_top_connectors": ("connector_name",),
     "v_chat_project_activity": ("week_start", "project_id"),
+    "v_top_plugins": ("plugin_name",),
+    "v_daily_spend": ("date", "product", "model"),
+    "v_user_spend_monthly": ("month_start", "user_id"),
+    "v_cost_per_active_user": ("week_start", "product"),
+    "v_org_adoption_weekly": ("week_start", "org_unit"),
+    "v_org_spend_monthly": ("month_start", "org_unit"),
 }
+
+# Values a warehouse computes through a double (a ratio of decimals, or a decimal divided by a count): equal up
+# to the last bits of a double, or to the 9th decimal of a DECIMAL(38,9) rounded from one
+CLOSE = {"discount_percent", "cost_per_active_user", "amount_per_head"}
+UNATTRIBUTED, NOT_IN_ORG_CHART, UNASSIGNED = "(unattributed)", "(not in org chart)", "(unassigned)"
+NINE_PLACES = Decimal("0.000000001")
+
+
+@dataclass
+class Truth:
+    """What was served and loaded: the simulator, the days of each calendar, and the org chart file's rows."""
+
+    sim: Any
+    days: list[dt.date]  # engagement endpoints
+    cost_days: list[dt.date]  # cost & usage reports
+    org_chart: list[dict] | None = None
+    org_unit_attribute: str = "department"
+    org_chart_keys: tuple[str, ...] = ("email", "user_id")  # key columns of the loaded org chart
 
 
 def monday(day: dt.date) -> dt.date:
     return day - dt.timedelta(days=day.weekday())
+
+
+def month_start(day: dt.date) -> dt.date:
+    return day.replace(day=1)
 
 
 def ssum(values: Iterable[Any]) -> Any:
@@ -212,14 +247,240 @@ def chat_project_activity(sim, days) -> dict[tuple, dict]:
     return out
 
 
-EXPECTED = {
-    "v_daily_adoption": daily_adoption,
-    "v_daily_active_users_by_product": daily_active_users_by_product,
-    "v_weekly_user_engagement": weekly_user_engagement,
-    "v_claude_code_weekly_output": claude_code_weekly_output,
-    "v_top_skills": top_skills,
-    "v_top_connectors": top_connectors,
-    "v_chat_project_activity": chat_project_activity,
+def top_plugins(sim, days) -> dict[tuple, dict]:
+    return _top(_rows(sim, "plugins", days), "plugin", {"plugin_id": "plugin_id"}, {
+        "installs": "install_count", "invocations": "invocation_count",
+        "claude_code_sessions": "claude_code_distinct_session_plugin_used_count",
+        "cowork_sessions": "cowork_distinct_session_plugin_used_count"})
+
+
+# -- spend -------------------------------------------------------------------------------------------
+
+
+def _label(value: str | None) -> str:
+    return UNATTRIBUTED if value is None else value
+
+
+def _per_dollar(amount: Decimal | None, count: int | None) -> Decimal | None:
+    return (amount / count).quantize(NINE_PLACES) if amount is not None and count else None
+
+
+def _discount(amount: Decimal | None, list_amount: Decimal | None) -> float | None:
+    if amount is None or not list_amount:
+        return None
+    return (1 - float(amount) / float(list_amount)) * 100
+
+
+def _tokens(r: dict) -> dict[str, int]:
+    """A usage row's token counts as the spend views add them (a type the API did not report counts as none)."""
+    return {"input_tokens": r.get("uncached_input_tokens") or 0,
+            "cache_creation_tokens": (r.get("cache_creation_ephemeral_5m_input_tokens") or 0)
+            + (r.get("cache_creation_ephemeral_1h_input_tokens") or 0),
+            "cache_read_tokens": r.get("cache_read_input_tokens") or 0,
+            "output_tokens": r.get("output_tokens") or 0}
+
+
+def daily_spend(truth: Truth) -> dict[tuple, dict]:
+    def key(r: dict) -> tuple:
+        return (r["date"], _label(r.get("product")), _label(r.get("model")))
+
+    cost = _group(_rows(truth.sim, "cost_report", truth.cost_days), key)
+    usage = _group(_rows(truth.sim, "usage_report", truth.cost_days), key)
+    out = {}
+    for k in set(cost) | set(usage):
+        costs, uses = cost.get(k, []), usage.get(k, [])
+        amount = ssum(r.get("amount") for r in costs)
+        list_amount = ssum(r.get("list_amount") for r in costs)
+        tokens = {name: sum(_tokens(r)[name] for r in uses) if uses else None
+                  for name in ("input_tokens", "cache_creation_tokens", "cache_read_tokens", "output_tokens")}
+        out[k] = {
+            "date": k[0], "product": k[1], "model": k[2], "amount": amount, "list_amount": list_amount,
+            "discount_percent": _discount(amount, list_amount),
+            "requests": ssum(r.get("requests") for r in uses), **tokens,
+            "total_tokens": sum(tokens.values()) if uses else None,
+            "web_search_requests": ssum(r.get("server_tool_use_web_search_requests") for r in uses),
+        }
+    return out
+
+
+def user_spend_monthly(truth: Truth) -> dict[tuple, dict]:
+    costs = _rows(truth.sim, "user_cost_report", truth.cost_days)
+    uses = _rows(truth.sim, "user_usage_report", truth.cost_days)
+    both = _group([{**r, "is_cost": True} for r in costs] + [{**r, "is_cost": False} for r in uses],
+                  lambda r: (month_start(r["date"]), r["user_id"]))
+    out = {}
+    for (month, user), rows in both.items():
+        cost_rows, use_rows = [r for r in rows if r["is_cost"]], [r for r in rows if not r["is_cost"]]
+        out[(month, user)] = {
+            "month_start": month, "user_id": user, "user_email": smax(r.get("user_email") for r in rows),
+            "user_name": smax(r.get("user_name") for r in rows),
+            "amount": ssum(r.get("amount") for r in cost_rows),
+            "list_amount": ssum(r.get("list_amount") for r in cost_rows),
+            "total_tokens": ssum(r.get("total_tokens") for r in use_rows),
+            "requests": ssum(r.get("requests") for r in use_rows),
+            "products_used": len({r.get("product") for r in rows} - {None}),
+        }
+    return out
+
+
+CODE_COLUMNS = ("claude_code_lines_of_code_added_count", "claude_code_lines_of_code_removed_count",
+                "claude_code_commit_count", "claude_code_pull_request_count", "claude_code_distinct_session_count")
+
+# v_cost_per_active_user: the product of the reports → when a user_activity row counts as active in it
+ACTIVE_IN: dict[str, Callable[[dict], bool]] = {
+    "chat": lambda r: gt0(r.get("chat_message_count")),
+    "claude_code": lambda r: any(gt0(r.get(c)) for c in CODE_COLUMNS),
+    "cowork": lambda r: gt0(r.get("cowork_distinct_session_count")),
+    "office_agent": lambda r: gt0(r.get("office_excel_distinct_session_count"))
+    or gt0(r.get("office_powerpoint_distinct_session_count")),
+    "claude_design": lambda r: gt0(r.get("design_distinct_session_count")),
+}
+
+
+def cost_per_active_user(truth: Truth) -> dict[tuple, dict]:
+    spend = _group(_rows(truth.sim, "cost_report", truth.cost_days),
+                   lambda r: (monday(r["date"]), _label(r.get("product"))))
+    weeks = _group(_rows(truth.sim, "users", truth.days), lambda r: (monday(r["date"]),))
+    active = {(week, product): len({r["user_id"] for r in rows if test(r)})
+              for (week,), rows in weeks.items() for product, test in ACTIVE_IN.items()}
+    out = {}
+    for week, product in set(spend) | set(active):
+        rows = spend.get((week, product))
+        amount = ssum(r.get("amount") for r in rows) if rows else None
+        users = active.get((week, product))
+        out[(week, product)] = {
+            "week_start": week, "product": product, "amount": amount,
+            "list_amount": ssum(r.get("list_amount") for r in rows) if rows else None,
+            "active_users": users, "cost_per_active_user": _per_dollar(amount, users),
+        }
+    return out
+
+
+def write_org_chart(sim, path: Path, left_out: int = 4) -> list[dict]:
+    """Write the simulator's org chart as a CSV an HR system might export, and return its rows.
+
+    `left_out` more seat users are missing than the simulator leaves out (their activity goes under
+    `(not in org chart)`), one person has no department (`(unassigned)`), some emails are in upper case (the
+    org chart is matched case-insensitively) and people without a seat have an empty user_id.
+    """
+    seated = [p for p in sim.org_chart() if p["user_id"]]
+    dropped = {p["email"] for p in seated[::len(seated) // left_out][:left_out]}
+    rows = []
+    for index, person in enumerate(p for p in sim.org_chart() if p["email"] not in dropped):
+        row = {k: ("" if v is None else v) for k, v in person.items()}
+        if index % 5 == 0:
+            row["email"] = row["email"].upper()
+        if index == 3:
+            row["department"] = ""
+        rows.append(row)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return rows
+
+
+# -- org units ----------------------------------------------------------------------------------------
+
+
+class OrgUnits:
+    """The org chart file's people by unit, matched as the contract says: user_id first, else the email,
+    compared lower-cased; people it does not list are under `(not in org chart)`."""
+
+    def __init__(self, truth: Truth) -> None:
+        assert truth.org_chart is not None, "the org views need the org chart that was loaded"
+        self.headcount: Counter = Counter()
+        self.by_id: dict[str, str] = {}
+        self.by_email: dict[str, str] = {}
+        for person in truth.org_chart:
+            unit = person.get(truth.org_unit_attribute) or UNASSIGNED
+            self.headcount[unit] += 1
+            if "user_id" in truth.org_chart_keys and person.get("user_id"):
+                self.by_id[person["user_id"]] = unit
+            if "email" in truth.org_chart_keys and person.get("email"):
+                self.by_email[person["email"].strip().lower()] = unit
+
+    def of(self, row: dict) -> str:
+        email = row.get("user_email")
+        return (self.by_id.get(row["user_id"]) or (self.by_email.get(email.lower()) if email else None)
+                or NOT_IN_ORG_CHART)
+
+    def grid(self, periods: Iterable[dt.date], placed: dict[tuple, list]) -> list[tuple[dt.date, str]]:
+        """Every unit in every period, and `(not in org chart)` where someone it does not list shows up."""
+        return [(p, unit) for p in sorted(set(periods)) for unit in self.headcount] + \
+            [k for k in placed if k[1] == NOT_IN_ORG_CHART]
+
+
+def org_adoption_weekly(truth: Truth) -> dict[tuple, dict]:
+    units = OrgUnits(truth)
+    rows = _rows(truth.sim, "users", truth.days)
+    placed = _group(rows, lambda r: (monday(r["date"]), units.of(r)))
+    out = {}
+    for week, unit in units.grid((monday(r["date"]) for r in rows), placed):
+        out[(week, unit)] = _unit_week(week, unit, units.headcount.get(unit), placed.get((week, unit), []))
+    return out
+
+
+def _unit_week(week: dt.date, unit: str, headcount: int | None, group: list[dict]) -> dict:
+    """One row of v_org_adoption_weekly: the unit's members' activity rows of the week."""
+    def users(test: Callable[[dict], bool] = lambda r: True) -> int:
+        return len({r["user_id"] for r in group if test(r)})
+
+    def total(column: str) -> Any:  # 0 when no member was active, NULL when the API sent no value
+        return ssum(r.get(column) for r in group) if group else 0
+
+    return {
+        "week_start": week, "org_unit": unit, "headcount": headcount, "active_users": users(),
+        "chat_active_users": users(ACTIVE_IN["chat"]), "claude_code_active_users": users(ACTIVE_IN["claude_code"]),
+        "cowork_active_users": users(ACTIVE_IN["cowork"]), "adoption_rate": ratio(users(), headcount, 100.0),
+        "claude_code_lines_added": total("claude_code_lines_of_code_added_count"),
+        "claude_code_lines_removed": total("claude_code_lines_of_code_removed_count"),
+        "claude_code_commits": total("claude_code_commit_count"),
+        "claude_code_pull_requests": total("claude_code_pull_request_count"),
+        "chat_messages": total("chat_message_count"), "cowork_messages": total("cowork_message_count"),
+    }
+
+
+def org_spend_monthly(truth: Truth) -> dict[tuple, dict]:
+    units = OrgUnits(truth)
+    costs = _rows(truth.sim, "user_cost_report", truth.cost_days)
+    uses = _rows(truth.sim, "user_usage_report", truth.cost_days)
+    placed_costs = _group(costs, lambda r: (month_start(r["date"]), units.of(r)))
+    placed_uses = _group(uses, lambda r: (month_start(r["date"]), units.of(r)))
+    placed = {k: placed_costs.get(k, []) + placed_uses.get(k, []) for k in set(placed_costs) | set(placed_uses)}
+    out = {}
+    for month, unit in units.grid((month_start(r["date"]) for r in costs + uses), placed):
+        cost_rows, use_rows = placed_costs.get((month, unit), []), placed_uses.get((month, unit), [])
+        amount = ssum(r.get("amount") for r in cost_rows) or Decimal(0)
+        headcount = units.headcount.get(unit)
+        out[(month, unit)] = {
+            "month_start": month, "org_unit": unit, "headcount": headcount,
+            "users_with_usage": len({r["user_id"] for r in cost_rows + use_rows}),
+            "amount": amount, "list_amount": ssum(r.get("list_amount") for r in cost_rows) or Decimal(0),
+            "total_tokens": ssum(r.get("total_tokens") for r in use_rows) or 0,
+            "amount_per_head": _per_dollar(amount, headcount),
+        }
+    return out
+
+
+def _engagement(compute: Callable[[Any, list[dt.date]], dict]) -> Callable[[Truth], dict]:
+    return lambda truth: compute(truth.sim, truth.days)
+
+
+EXPECTED: dict[str, Callable[[Truth], dict[tuple, dict]]] = {
+    "v_daily_adoption": _engagement(daily_adoption),
+    "v_daily_active_users_by_product": _engagement(daily_active_users_by_product),
+    "v_weekly_user_engagement": _engagement(weekly_user_engagement),
+    "v_claude_code_weekly_output": _engagement(claude_code_weekly_output),
+    "v_top_skills": _engagement(top_skills),
+    "v_top_connectors": _engagement(top_connectors),
+    "v_top_plugins": _engagement(top_plugins),
+    "v_chat_project_activity": _engagement(chat_project_activity),
+    "v_daily_spend": daily_spend,
+    "v_user_spend_monthly": user_spend_monthly,
+    "v_cost_per_active_user": cost_per_active_user,
+    "v_org_adoption_weekly": org_adoption_weekly,
+    "v_org_spend_monthly": org_spend_monthly,
 }
 
 
@@ -250,6 +511,15 @@ def assert_view_equals(view: str, actual_rows: list[dict], expected: dict[tuple,
                 assert got[column] in groups[(want["user_days_last_28d"], want["user_days"])], \
                     f"{view} {key}: rank {got[column]} outside its tie group"
                 continue
-            assert got[column] == value, f"{view} {key} {column}: {got[column]!r} != {value!r}"
+            if column in CLOSE and value is not None and got[column] is not None:
+                assert _close(got[column], value), f"{view} {key} {column}: {got[column]!r} != {value!r}"
+            else:
+                assert got[column] == value, f"{view} {key} {column}: {got[column]!r} != {value!r}"
             if value is not None and not isinstance(value, dt.datetime):
                 assert type(got[column]) is type(value), f"{view} {key} {column}: {type(got[column])} vs {type(value)}"
+
+
+def _close(got: Any, want: Any) -> bool:
+    if isinstance(want, Decimal):
+        return abs(got - want) <= NINE_PLACES
+    return math.isclose(got, want, rel_tol=1e-12, abs_tol=1e-12)
