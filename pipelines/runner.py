@@ -236,7 +236,7 @@ class Run:
         if s.outcome == "rejected":
             return
         if s.chunks:
-            create_views(pipeline)  # BI views (pipelines/views); logs, never raises
+            create_views(pipeline, self.options.settings.org_unit_attribute)  # BI views; logs, never raises
         record_run(pipeline, s, self.destination.file_format)
 
 

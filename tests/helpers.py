@@ -26,6 +26,22 @@ WAREHOUSE = "warehouse.duckdb"
 EVERY_UNIT = CommitPolicy(max_requests=1, max_seconds=0, min_seconds=0)  # a commit after every request unit
 
 
+def sim_env(sim, *, days: int | None = None, **settings: Any) -> dict[str, str]:
+    """The dlt environment variables that configure the source for a simulator: its key and URL, no budget to
+    speak of, `start_date` `days` before the simulator's today (both families start there), and `settings`."""
+    env: dict[str, Any] = {"api_key": sim.api_key, "base_url": sim.base_url, "requests_per_minute": 100_000}
+    if days is not None:
+        env["start_date"] = (sim.today() - dt.timedelta(days=days)).isoformat()
+    env.update(settings)
+    return {f"SOURCES__CLAUDE_ANALYTICS__{key.upper()}": str(value) for key, value in env.items()}
+
+
+def configure(monkeypatch, sim, **kw: Any) -> None:
+    """`sim_env` into this test's environment (where `claude-analytics` and `claude_analytics()` read it)."""
+    for name, value in sim_env(sim, **kw).items():
+        monkeypatch.setenv(name, value)
+
+
 def settings_for(sim, **overrides: Any) -> ClaudeAnalyticsSettings:
     """Settings for a simulator: its key and URL, no client-side budget to speak of, learnt edges."""
     values: dict[str, Any] = dict(api_key=sim.api_key, base_url=sim.base_url, requests_per_minute=100_000)

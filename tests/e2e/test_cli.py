@@ -13,6 +13,7 @@ import pytest
 
 from pipelines.cli import main
 from sources.claude_analytics.endpoints import ENDPOINTS
+from tests.helpers import configure
 
 TODAY = dt.datetime.now(dt.timezone.utc).date()
 
@@ -21,16 +22,7 @@ TODAY = dt.datetime.now(dt.timezone.utc).date()
 def configured(start_simulator, monkeypatch):
     """A simulator, env configuration pointing at it, and a warehouse already holding 6 days."""
     sim = start_simulator(users=15, seed=11)
-    env = {
-        "SOURCES__CLAUDE_ANALYTICS__API_KEY": sim.api_key,
-        "SOURCES__CLAUDE_ANALYTICS__BASE_URL": sim.base_url,
-        "SOURCES__CLAUDE_ANALYTICS__REQUESTS_PER_MINUTE": "100000",
-        "SOURCES__CLAUDE_ANALYTICS__AVAILABILITY_LAG_DAYS": "1",
-        "SOURCES__CLAUDE_ANALYTICS__HISTORY_DAYS": "6",
-        "SOURCES__CLAUDE_ANALYTICS__START_DATE": (TODAY - dt.timedelta(days=6)).isoformat(),
-    }
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
+    configure(monkeypatch, sim, days=6, availability_lag_days=1, history_days=6)
     assert main(["run", "--log-level", "WARNING"]) == 0
     sim.reset_stats()
     return sim

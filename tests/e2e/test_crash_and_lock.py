@@ -21,7 +21,7 @@ from pipelines.destinations import Target
 from pipelines.state import resource_progress
 from sources.claude_analytics.days import ONE_DAY, day_range
 from sources.claude_analytics.endpoints import ENDPOINTS
-from tests.helpers import WAREHOUSE, assert_table_equals, expected_table, table_rows
+from tests.helpers import WAREHOUSE, assert_table_equals, configure, expected_table, sim_env, table_rows
 
 # The child: `run_load` with a commit policy, killing itself (SIGKILL) right after the n-th call of a dlt
 # pipeline step when CRASH_AFTER says so ("normalize:3"); it prints a line per committed chunk.
@@ -55,17 +55,9 @@ run_load(RunOptions(load_settings(), target=Target(duckdb_file="warehouse.duckdb
 HISTORY_DAYS = 6
 
 
-def env_for(sim, **extra) -> dict:
-    today = dt.datetime.now(dt.timezone.utc).date()
-    return {**os.environ,
-            "SOURCES__CLAUDE_ANALYTICS__API_KEY": sim.api_key,
-            "SOURCES__CLAUDE_ANALYTICS__BASE_URL": sim.base_url,
-            "SOURCES__CLAUDE_ANALYTICS__REQUESTS_PER_MINUTE": "100000",
-            "SOURCES__CLAUDE_ANALYTICS__HISTORY_DAYS": str(HISTORY_DAYS),
-            "SOURCES__CLAUDE_ANALYTICS__START_DATE": (today - dt.timedelta(days=HISTORY_DAYS)).isoformat(),
-            "SOURCES__CLAUDE_ANALYTICS__LOOKBACK_DAYS": "0",
-            "SOURCES__CLAUDE_ANALYTICS__COST_LOOKBACK_DAYS": "0",
-            **extra}
+def env_for(sim, days: int = HISTORY_DAYS, requests_per_minute: int = 100_000, **extra) -> dict:
+    return {**os.environ, **sim_env(sim, days=days, history_days=days, lookback_days=0, cost_lookback_days=0,
+                                    requests_per_minute=requests_per_minute), **extra}
 
 
 def committed_progress() -> dict:
@@ -111,7 +103,7 @@ def test_sigkill_then_rerun_equals_the_simulator_without_refetching_committed_da
                           report_models=2)
     latest = {"engagement": sim.latest_available_day(), "cost": sim.today() - ONE_DAY}
     first = sim.today() - dt.timedelta(days=HISTORY_DAYS)
-    env = env_for(sim, SOURCES__CLAUDE_ANALYTICS__REQUESTS_PER_MINUTE="60", COMMIT_EVERY_REQUESTS="1")
+    env = env_for(sim, requests_per_minute=60, COMMIT_EVERY_REQUESTS="1")
     if crash != "fetching":
         env["CRASH_AFTER"] = crash
     process = subprocess.Popen([sys.executable, "-c", CHILD], env=env, stdout=subprocess.PIPE,
@@ -142,9 +134,7 @@ def test_at_a_raised_budget_a_crash_loses_at_most_about_sixty_requests_of_work(s
     """Commits follow work done, not only time: at 3,000/min a minute is thousands of requests."""
     sim = start_simulator(users=15, seed=33, faults=FaultConfig(latency_min=0.02, latency_max=0.02),
                           report_models=2)
-    env = env_for(sim, SOURCES__CLAUDE_ANALYTICS__REQUESTS_PER_MINUTE="3000",
-                  SOURCES__CLAUDE_ANALYTICS__HISTORY_DAYS="30",
-                  SOURCES__CLAUDE_ANALYTICS__START_DATE=(sim.today() - dt.timedelta(days=30)).isoformat())
+    env = env_for(sim, days=30, requests_per_minute=3000)
     process = subprocess.Popen([sys.executable, "-c", CHILD], env=env, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
@@ -175,9 +165,7 @@ def lock_is_held(path: Path) -> bool:
 
 def test_a_second_run_stops_with_a_clear_message_or_waits_when_asked(start_simulator, monkeypatch, capsys):
     sim = start_simulator(users=10, seed=32, faults=FaultConfig(latency_min=1.5, latency_max=1.5))
-    env = env_for(sim, SOURCES__CLAUDE_ANALYTICS__REQUESTS_PER_MINUTE="60",
-                  SOURCES__CLAUDE_ANALYTICS__HISTORY_DAYS="4",
-                  SOURCES__CLAUDE_ANALYTICS__START_DATE=(sim.today() - dt.timedelta(days=4)).isoformat())
+    env = env_for(sim, days=4, requests_per_minute=60)
     first = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "run", "--endpoints", "users"], env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     lock = Path(os.environ["DLT_DATA_DIR"]) / "pipelines" / "claude_analytics_duckdb.lock"
@@ -187,9 +175,7 @@ def test_a_second_run_stops_with_a_clear_message_or_waits_when_asked(start_simul
     assert lock_is_held(lock)
 
     other = start_simulator(users=10, seed=32)  # the refused run asks this one: no request may reach it
-    for key, value in {"API_KEY": other.api_key, "BASE_URL": other.base_url,
-                       "START_DATE": env["SOURCES__CLAUDE_ANALYTICS__START_DATE"]}.items():
-        monkeypatch.setenv(f"SOURCES__CLAUDE_ANALYTICS__{key}", value)
+    configure(monkeypatch, other, days=4)
     assert main(["run", "--endpoints", "users"]) == 2
     err = capsys.readouterr().err.strip()
     assert "another run of pipeline claude_analytics_duckdb is active" in err and "--wait" in err

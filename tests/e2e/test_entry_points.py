@@ -21,7 +21,7 @@ from sources.claude_analytics.days import ONE_DAY, day_range, utc_today
 from sources.claude_analytics.endpoints import BY_NAME, ENDPOINTS
 from sources.claude_analytics.queries import GROUP_CAP
 from tests.e2e.entries import DATASET, ENTRIES, WAREHOUSE
-from tests.helpers import assert_table_equals, expected_table, table_rows
+from tests.helpers import assert_table_equals, configure, expected_table, table_rows
 
 HISTORY = 12  # days the simulator serves; the cost reports start there too (start_date)
 
@@ -40,10 +40,7 @@ def org(start_simulator, monkeypatch):
         config.setdefault("users", 30)
         config.setdefault("seed", 5)
         sim = start_simulator(today=today, history_days=HISTORY, **config)
-        for key, value in {"API_KEY": sim.api_key, "BASE_URL": sim.base_url, "REQUESTS_PER_MINUTE": "100000",
-                           "START_DATE": (today - dt.timedelta(days=HISTORY)).isoformat(),
-                           "LOOKBACK_DAYS": "3", "COST_LOOKBACK_DAYS": "5"}.items():
-            monkeypatch.setenv(f"SOURCES__CLAUDE_ANALYTICS__{key}", value)
+        configure(monkeypatch, sim, days=HISTORY, lookback_days=3, cost_lookback_days=5)
         return sim
 
     return make

@@ -21,7 +21,9 @@ from pipelines.state import resource_progress
 from sources.claude_analytics.client import RetryPolicy
 from sources.claude_analytics.days import day_range
 from sources.claude_analytics.endpoints import BY_NAME, ENDPOINTS
-from tests.helpers import EVERY_UNIT, WAREHOUSE, assert_table_equals, expected_table, family_days, load, table_rows
+from tests.helpers import (
+    EVERY_UNIT, WAREHOUSE, assert_table_equals, expected_table, family_days, load, sim_env, table_rows,
+)
 
 DATASET = "claude_analytics"
 
@@ -140,13 +142,7 @@ SECRET = "sk-ant-api03-TOPSECRET-do-not-leak-0123456789"
 
 def test_the_key_never_leaks_into_logs_errors_state_traces_or_the_warehouse(start_simulator, tmp_path):
     sim = start_simulator(users=10, seed=26, api_key=SECRET, faults=FaultConfig(server_error_rate=0.1))
-    env = {**os.environ, "SOURCES__CLAUDE_ANALYTICS__API_KEY": SECRET,
-           "SOURCES__CLAUDE_ANALYTICS__BASE_URL": sim.base_url,
-           "SOURCES__CLAUDE_ANALYTICS__REQUESTS_PER_MINUTE": "100000",
-           "SOURCES__CLAUDE_ANALYTICS__AVAILABILITY_LAG_DAYS": "1",
-           "SOURCES__CLAUDE_ANALYTICS__HISTORY_DAYS": "3",
-           "SOURCES__CLAUDE_ANALYTICS__START_DATE": recent(sim, 3),
-           "RUNTIME__LOG_LEVEL": "DEBUG"}
+    env = {**os.environ, **sim_env(sim, days=3, availability_lag_days=1, history_days=3), "RUNTIME__LOG_LEVEL": "DEBUG"}
     ok = subprocess.run([sys.executable, "-m", "pipelines.cli", "run", "--log-level", "DEBUG"],
                         capture_output=True, text=True, env=env, timeout=300)
     assert ok.returncode == 0, ok.stderr[-2000:]

@@ -4,7 +4,6 @@ anywhere a run writes; joins still work; a dataset never mixes plaintext and pse
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import os
 import subprocess
 import sys
@@ -15,6 +14,7 @@ import pytest
 
 from pipelines.cli import main
 from sources.claude_analytics.privacy import Pseudonymizer
+from tests.helpers import configure, sim_env
 
 DATASET = "claude_analytics"
 HEADERS = {"email": "Email", "user_id": "User ID", "name": "Name", "department": "Department", "team": "Team",
@@ -35,9 +35,7 @@ def write_org_chart(path: Path, people: list[dict], headers: dict[str, str] = HE
 @pytest.fixture
 def configured(start_simulator, monkeypatch):
     sim = start_simulator(users=30, seed=61)
-    for key, value in {"API_KEY": sim.api_key, "BASE_URL": sim.base_url, "REQUESTS_PER_MINUTE": "100000",
-                       "START_DATE": (sim.today() - dt.timedelta(days=4)).isoformat()}.items():
-        monkeypatch.setenv(f"SOURCES__CLAUDE_ANALYTICS__{key}", value)
+    configure(monkeypatch, sim, days=4)
     return sim
 
 
@@ -112,12 +110,8 @@ def cli(*args: str, env: dict, log: Path) -> int:
 def test_pseudonymized_no_plaintext_person_reaches_any_file_and_joins_still_work(start_simulator, tmp_path):
     sim = start_simulator(users=30, seed=62, api_key=API_KEY)
     chart = write_org_chart(tmp_path / "people.csv", sim.org_chart())
-    env = {**os.environ, "SOURCES__CLAUDE_ANALYTICS__API_KEY": API_KEY,
-           "SOURCES__CLAUDE_ANALYTICS__BASE_URL": sim.base_url,
-           "SOURCES__CLAUDE_ANALYTICS__REQUESTS_PER_MINUTE": "100000",
-           "SOURCES__CLAUDE_ANALYTICS__START_DATE": (sim.today() - dt.timedelta(days=4)).isoformat(),
-           "SOURCES__CLAUDE_ANALYTICS__PSEUDONYMIZE": "true", "SOURCES__CLAUDE_ANALYTICS__PSEUDONYM_KEY": KEY,
-           "SOURCES__CLAUDE_ANALYTICS__ORG_CHART_PATH": str(chart), "RUNTIME__LOG_LEVEL": "DEBUG"}
+    env = {**os.environ, **sim_env(sim, days=4, pseudonymize="true", pseudonym_key=KEY, org_chart_path=chart),
+           "RUNTIME__LOG_LEVEL": "DEBUG"}
     log = tmp_path / "commands.log"
     assert cli("run", "--log-level", "DEBUG", env=env, log=log) == 0
     assert cli("status", "--log-level", "DEBUG", env=env, log=log) in (0, 3)

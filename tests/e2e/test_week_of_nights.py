@@ -16,7 +16,7 @@ import duckdb
 from claude_analytics_simulator import FaultConfig
 from sources.claude_analytics.days import ONE_DAY, day_range
 from sources.claude_analytics.endpoints import ENDPOINTS
-from tests.helpers import WAREHOUSE, assert_table_equals, expected_table, table_rows
+from tests.helpers import WAREHOUSE, assert_table_equals, expected_table, sim_env, table_rows
 
 DATASET = "claude_analytics"
 HISTORY = 10
@@ -34,11 +34,8 @@ sys.exit(main(["run", "--log-level", "ERROR"]))
 
 
 def night(sim, today: dt.date, *, kill_after: int | None = None) -> int:
-    env = {**os.environ, "NIGHT": today.isoformat(),
-           "SOURCES__CLAUDE_ANALYTICS__API_KEY": sim.api_key, "SOURCES__CLAUDE_ANALYTICS__BASE_URL": sim.base_url,
-           "SOURCES__CLAUDE_ANALYTICS__REQUESTS_PER_MINUTE": "100000", "SOURCES__CLAUDE_ANALYTICS__PAGE_SIZE": "10",
-           "SOURCES__CLAUDE_ANALYTICS__START_DATE": (today - dt.timedelta(days=HISTORY)).isoformat(),
-           "SOURCES__CLAUDE_ANALYTICS__COST_LOOKBACK_DAYS": "3"}
+    env = {**os.environ, "NIGHT": today.isoformat(), **sim_env(sim, page_size=10, cost_lookback_days=3,
+                                                                start_date=today - dt.timedelta(days=HISTORY))}
     process = subprocess.Popen([sys.executable, "-c", NIGHT], env=env, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
     if kill_after is not None:

@@ -15,7 +15,7 @@ from pipelines.cli import main
 from pipelines.errors import RunFailed
 from sources.claude_analytics.endpoints import BY_NAME, ENDPOINTS
 from sources.claude_analytics.queries import GROUP_CAP
-from tests.helpers import WAREHOUSE, assert_table_equals, expected_table, family_days, load, table_rows
+from tests.helpers import WAREHOUSE, assert_table_equals, configure, expected_table, family_days, load, table_rows
 
 DATASET = "claude_analytics"
 REPORTS = "usage_report,cost_report,user_usage_report,user_cost_report"
@@ -72,9 +72,7 @@ def test_money_arrives_exact_in_us_dollars(start_simulator):
 def test_a_plan_without_cost_reports_skips_them_with_one_warning_each(start_simulator, monkeypatch, capsys, status,
                                                                       caplog):
     sim = start_simulator(users=15, seed=16, cost_reports_available=False, cost_reports_denied_status=status)
-    for key, value in {"API_KEY": sim.api_key, "BASE_URL": sim.base_url, "REQUESTS_PER_MINUTE": "100000",
-                       "START_DATE": recent(sim, 4)}.items():
-        monkeypatch.setenv(f"SOURCES__CLAUDE_ANALYTICS__{key}", value)
+    configure(monkeypatch, sim, days=4)
     with caplog.at_level(logging.WARNING, logger="claude_analytics"):
         assert main(["run", "--log-level", "WARNING"]) == 0
     warnings = [r.getMessage() for r in caplog.records if "not available to this organization" in r.getMessage()]
