@@ -31,43 +31,114 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the simulator's options to a parser (or a sub-command's parser)."""
     d = SimulatorConfig()
     f = FaultConfig()
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port to listen on, 0 = any free (default {DEFAULT_PORT})")
+    parser.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"port to listen on, 0 = any free (default {DEFAULT_PORT})"
+    )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, loopback only)")
-    parser.add_argument("--api-key", default=d.api_key, help=f"the x-api-key the simulator accepts (default {d.api_key})")
-    parser.add_argument("--users", type=int, default=d.users, help=f"people in the synthetic organization (default {d.users})")
-    parser.add_argument("--seed", type=int, default=d.seed, help=f"seed of the synthetic data and faults (default {d.seed})")
-    parser.add_argument("--today", type=_day, default=None, help="pretend today is this UTC day (default: the real date)")
-    parser.add_argument("--lag-days", type=int, default=d.availability_lag_days,
-                        help=f"latest available day = today - N (default {d.availability_lag_days})")
-    parser.add_argument("--history-days", type=int, default=d.history_days,
-                        help=f"days of history served, 0 = back to 2026-01-01 (default {d.history_days})")
-    parser.add_argument("--rate-limit", type=int, default=d.rate_limit,
-                        help=f"requests per minute per organization, 0 = unlimited (default {d.rate_limit})")
-    parser.add_argument("--latency-min", type=float, default=f.latency_min, metavar="S", help="minimum added latency, seconds")
-    parser.add_argument("--latency-max", type=float, default=f.latency_max, metavar="S", help="maximum added latency, seconds")
-    parser.add_argument("--fault-5xx", type=_rate, default=0.0, metavar="R", help="share of requests answered 500/502/503/504")
-    parser.add_argument("--fault-429", type=_rate, default=0.0, metavar="R", help="share of requests answered a spurious 429")
-    parser.add_argument("--fault-drop", type=_rate, default=0.0, metavar="R", help="share of connections closed without an answer")
-    parser.add_argument("--fault-truncate", type=_rate, default=0.0, metavar="R", help="share of 200 bodies cut in half")
-    parser.add_argument("--fault-expired-cursor", type=_rate, default=0.0, metavar="R", help="share of cursor requests answered 410")
-    parser.add_argument("--summaries-envelope", choices=("data", "summaries", "both"), default=d.summaries_envelope,
-                        help=f"/summaries envelope (default {d.summaries_envelope})")
-    parser.add_argument("--period-keys", choices=("starting_at", "starting_date"), default=d.summaries_period_keys,
-                        help=f"/summaries row period keys (default {d.summaries_period_keys})")
+    parser.add_argument(
+        "--api-key", default=d.api_key, help=f"the x-api-key the simulator accepts (default {d.api_key})"
+    )
+    parser.add_argument(
+        "--users", type=int, default=d.users, help=f"people in the synthetic organization (default {d.users})"
+    )
+    parser.add_argument(
+        "--seed", type=int, default=d.seed, help=f"seed of the synthetic data and faults (default {d.seed})"
+    )
+    parser.add_argument(
+        "--today", type=_day, default=None, help="pretend today is this UTC day (default: the real date)"
+    )
+    parser.add_argument(
+        "--lag-days",
+        type=int,
+        default=d.availability_lag_days,
+        help=f"latest available day = today - N (default {d.availability_lag_days})",
+    )
+    parser.add_argument(
+        "--history-days",
+        type=int,
+        default=d.history_days,
+        help=f"days of history served, 0 = back to 2026-01-01 (default {d.history_days})",
+    )
+    parser.add_argument(
+        "--rate-limit",
+        type=int,
+        default=d.rate_limit,
+        help=f"requests per minute per organization, 0 = unlimited (default {d.rate_limit})",
+    )
+    parser.add_argument(
+        "--latency-min", type=float, default=f.latency_min, metavar="S", help="minimum added latency, seconds"
+    )
+    parser.add_argument(
+        "--latency-max", type=float, default=f.latency_max, metavar="S", help="maximum added latency, seconds"
+    )
+    parser.add_argument(
+        "--fault-5xx", type=_rate, default=0.0, metavar="R", help="share of requests answered 500/502/503/504"
+    )
+    parser.add_argument(
+        "--fault-429", type=_rate, default=0.0, metavar="R", help="share of requests answered a spurious 429"
+    )
+    parser.add_argument(
+        "--fault-drop", type=_rate, default=0.0, metavar="R", help="share of connections closed without an answer"
+    )
+    parser.add_argument(
+        "--fault-truncate", type=_rate, default=0.0, metavar="R", help="share of 200 bodies cut in half"
+    )
+    parser.add_argument(
+        "--fault-expired-cursor", type=_rate, default=0.0, metavar="R", help="share of cursor requests answered 410"
+    )
+    parser.add_argument(
+        "--summaries-envelope",
+        choices=("data", "summaries", "both"),
+        default=d.summaries_envelope,
+        help=f"/summaries envelope (default {d.summaries_envelope})",
+    )
+    parser.add_argument(
+        "--period-keys",
+        choices=("starting_at", "starting_date"),
+        default=d.summaries_period_keys,
+        help=f"/summaries row period keys (default {d.summaries_period_keys})",
+    )
     parser.add_argument("--growth-from", type=_day, default=None, help="from this day on, rows carry newer fields")
-    parser.add_argument("--no-cost-reports", action="store_true",
-                        help="a seat-based plan: the four cost & usage report paths are refused")
-    parser.add_argument("--cost-denied-status", type=int, choices=(403, 404), default=d.cost_reports_denied_status,
-                        help=f"status of the refused report paths with --no-cost-reports "
-                             f"(default {d.cost_reports_denied_status})")
-    parser.add_argument("--report-models", type=int, default=d.report_models, metavar="N",
-                        help=f"models in use in the cost & usage reports (default {d.report_models})")
-    parser.add_argument("--report-group-cap", type=int, default=d.report_group_cap, metavar="N",
-                        help=f"groups per bucket of /usage_report and /cost_report (default {d.report_group_cap})")
-    parser.add_argument("--cost-revision", type=int, default=d.cost_revision, metavar="N",
-                        help="revise the last --cost-revision-days days of the cost & usage reports (level N)")
-    parser.add_argument("--cost-revision-days", type=int, default=d.cost_revision_days, metavar="N",
-                        help=f"days a cost revision reaches back (default {d.cost_revision_days})")
+    parser.add_argument(
+        "--no-cost-reports",
+        action="store_true",
+        help="a seat-based plan: the four cost & usage report paths are refused",
+    )
+    parser.add_argument(
+        "--cost-denied-status",
+        type=int,
+        choices=(403, 404),
+        default=d.cost_reports_denied_status,
+        help=f"status of the refused report paths with --no-cost-reports (default {d.cost_reports_denied_status})",
+    )
+    parser.add_argument(
+        "--report-models",
+        type=int,
+        default=d.report_models,
+        metavar="N",
+        help=f"models in use in the cost & usage reports (default {d.report_models})",
+    )
+    parser.add_argument(
+        "--report-group-cap",
+        type=int,
+        default=d.report_group_cap,
+        metavar="N",
+        help=f"groups per bucket of /usage_report and /cost_report (default {d.report_group_cap})",
+    )
+    parser.add_argument(
+        "--cost-revision",
+        type=int,
+        default=d.cost_revision,
+        metavar="N",
+        help="revise the last --cost-revision-days days of the cost & usage reports (level N)",
+    )
+    parser.add_argument(
+        "--cost-revision-days",
+        type=int,
+        default=d.cost_revision_days,
+        metavar="N",
+        help=f"days a cost revision reaches back (default {d.cost_revision_days})",
+    )
 
 
 def config_from_args(args: argparse.Namespace) -> SimulatorConfig:

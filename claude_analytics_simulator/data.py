@@ -114,24 +114,130 @@ REVISED_KEYS = frozenset(
 )
 
 FIRST_NAMES = (
-    "ada", "alan", "alice", "amir", "ana", "ben", "carla", "chen", "dana", "david", "elena", "emma",
-    "farah", "felix", "grace", "hana", "hugo", "ines", "ivan", "jade", "james", "julia", "kai", "kenji",
-    "lara", "leo", "lina", "marco", "maya", "nadia", "noah", "olga", "omar", "paula", "priya", "ravi",
-    "rosa", "sam", "sofia", "tariq", "theo", "uma", "victor", "wei", "yara", "yusuf", "zoe", "zara",
+    "ada",
+    "alan",
+    "alice",
+    "amir",
+    "ana",
+    "ben",
+    "carla",
+    "chen",
+    "dana",
+    "david",
+    "elena",
+    "emma",
+    "farah",
+    "felix",
+    "grace",
+    "hana",
+    "hugo",
+    "ines",
+    "ivan",
+    "jade",
+    "james",
+    "julia",
+    "kai",
+    "kenji",
+    "lara",
+    "leo",
+    "lina",
+    "marco",
+    "maya",
+    "nadia",
+    "noah",
+    "olga",
+    "omar",
+    "paula",
+    "priya",
+    "ravi",
+    "rosa",
+    "sam",
+    "sofia",
+    "tariq",
+    "theo",
+    "uma",
+    "victor",
+    "wei",
+    "yara",
+    "yusuf",
+    "zoe",
+    "zara",
 )
 LAST_NAMES = (
-    "adams", "baker", "berg", "costa", "dubois", "evans", "fischer", "garcia", "haddad", "ito", "jensen",
-    "kim", "kowalski", "lopez", "martin", "meyer", "moreau", "nakamura", "nguyen", "novak", "okafor",
-    "patel", "quinn", "rossi", "santos", "schmidt", "silva", "singh", "smith", "tanaka", "turner", "varga",
-    "wagner", "walsh", "wong", "yilmaz", "young", "zhang",
+    "adams",
+    "baker",
+    "berg",
+    "costa",
+    "dubois",
+    "evans",
+    "fischer",
+    "garcia",
+    "haddad",
+    "ito",
+    "jensen",
+    "kim",
+    "kowalski",
+    "lopez",
+    "martin",
+    "meyer",
+    "moreau",
+    "nakamura",
+    "nguyen",
+    "novak",
+    "okafor",
+    "patel",
+    "quinn",
+    "rossi",
+    "santos",
+    "schmidt",
+    "silva",
+    "singh",
+    "smith",
+    "tanaka",
+    "turner",
+    "varga",
+    "wagner",
+    "walsh",
+    "wong",
+    "yilmaz",
+    "young",
+    "zhang",
 )
 PROJECT_ADJECTIVES = (
-    "Quarterly", "Customer", "Platform", "Internal", "Launch", "Research", "Pricing", "Security",
-    "Onboarding", "Hiring", "Roadmap", "Support", "Data", "Legal", "Brand", "Partner",
+    "Quarterly",
+    "Customer",
+    "Platform",
+    "Internal",
+    "Launch",
+    "Research",
+    "Pricing",
+    "Security",
+    "Onboarding",
+    "Hiring",
+    "Roadmap",
+    "Support",
+    "Data",
+    "Legal",
+    "Brand",
+    "Partner",
 )
 PROJECT_NOUNS = (
-    "Planning", "Review", "Playbook", "Notes", "Analysis", "Docs", "Migration", "Handbook", "Briefs",
-    "Retro", "Forecast", "Audit", "Templates", "Insights", "Backlog", "FAQ",
+    "Planning",
+    "Review",
+    "Playbook",
+    "Notes",
+    "Analysis",
+    "Docs",
+    "Migration",
+    "Handbook",
+    "Briefs",
+    "Retro",
+    "Forecast",
+    "Audit",
+    "Templates",
+    "Insights",
+    "Backlog",
+    "FAQ",
 )
 
 
@@ -498,7 +604,12 @@ class Organization:
             added = 5 + int(r() * 600 * s * s)
             commits = int(r() * 5 * s) if r() < 0.6 else 0
             tools = {}
-            for tool, scale in (("edit_tool", 30), ("multi_edit_tool", 10), ("write_tool", 8), ("notebook_edit_tool", 1)):
+            for tool, scale in (
+                ("edit_tool", 30),
+                ("multi_edit_tool", 10),
+                ("write_tool", 8),
+                ("notebook_edit_tool", 1),
+            ):
                 acc = int(r() * scale * s) if scale > 1 or r() < 0.05 else 0
                 tools[tool] = {"accepted_count": acc, "rejected_count": int(acc * r() * 0.15)}
             code = {
@@ -549,7 +660,7 @@ class Organization:
             }
         else:
             cowork = dict.fromkeys(COWORK_KEYS, 0)
-        cowork.update(dict.fromkeys(COWORK_GATED_KEYS))  # gates never turn on: null, never 0
+        cowork.update(dict.fromkeys(COWORK_GATED_KEYS, None))  # type: ignore[arg-type]  # gated: null, never 0
 
         if f & DESIGN:
             dsessions = 1 + int(r() * 2 * s)
@@ -616,7 +727,7 @@ class Organization:
                     "created_by": {"id": creator.id, "email_address": creator.email},
                 }
             )
-        rows.sort(key=lambda row: row["project_id"])
+        rows.sort(key=lambda row: str(row["project_id"]))
         return self._revise(rows, revision)
 
     # ---- /skills ------------------------------------------------------------------------------------
@@ -658,7 +769,7 @@ class Organization:
             if growth:
                 row["invocation_count"] = users + int(grng.random() * users * 3)
             rows.append(row)
-        rows.sort(key=lambda row: row["skill_name"])
+        rows.sort(key=lambda row: str(row["skill_name"]))
         return self._revise(rows, revision)
 
     # ---- /connectors -------------------------------------------------------------------------------
@@ -702,7 +813,7 @@ class Organization:
             if growth:
                 row["average_latency_ms"] = 120 + int(grng.random() * 900)
             rows.append(row)
-        rows.sort(key=lambda row: row["connector_name"])
+        rows.sort(key=lambda row: str(row["connector_name"]))
         return self._revise(rows, revision)
 
     # ---- /plugins ------------------------------------------------------------------------------------
@@ -740,7 +851,7 @@ class Organization:
             if growth:
                 row["uninstall_count"] = int(grng.random() * users * 0.1)
             rows.append(row)
-        rows.sort(key=lambda row: row["plugin_name"])
+        rows.sort(key=lambda row: str(row["plugin_name"]))
         return self._revise(rows, revision, PLUGIN_REVISED_KEYS)
 
     # ---- /artifacts ----------------------------------------------------------------------------------

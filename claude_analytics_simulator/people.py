@@ -29,8 +29,15 @@ DEPARTMENTS = (
     ("Legal", 0.04, ("Legal",)),
     ("People", 0.04, ("Recruiting", "People Partners")),
 )
-LOCATIONS = (("London", 0.22), ("New York", 0.22), ("San Francisco", 0.18), ("Berlin", 0.12),
-             ("Singapore", 0.08), ("Toronto", 0.08), ("Remote", 0.10))
+LOCATIONS = (
+    ("London", 0.22),
+    ("New York", 0.22),
+    ("San Francisco", 0.18),
+    ("Berlin", 0.12),
+    ("Singapore", 0.08),
+    ("Toronto", 0.08),
+    ("Remote", 0.10),
+)
 NOT_IN_CHART = 0.03  # share of the users missing from the org chart (contractors, new joiners)
 
 
@@ -65,8 +72,14 @@ class Actor:
     until: datetime.date | None = None  # removed accounts: the last day with traffic
 
     def as_json(self) -> dict:
-        return {"type": "user_actor", "user_id": self.user_id, "name": self.name,
-                "email_address": self.email, "email": self.email, "deleted": self.deleted}
+        return {
+            "type": "user_actor",
+            "user_id": self.user_id,
+            "name": self.name,
+            "email_address": self.email,
+            "email": self.email,
+            "deleted": self.deleted,
+        }
 
 
 def seat_actor(user: User) -> Actor:
@@ -145,16 +158,18 @@ def org_chart(org: Organization) -> list[dict]:
         if email in chain[1:]:  # a department head reports to the CEO, the CEO to nobody
             manager = None if email == chain[2] else chain[2]
         department, _, teams = DEPARTMENTS[dept]
-        chart.append({
-            "email": email,
-            "user_id": user_id,
-            "name": name,
-            "department": department,
-            "team": teams[team],
-            "manager_email": manager,
-            "cost_center": f"CC-{1000 + 100 * dept + 10 * team}",
-            "location": location,
-        })
+        chart.append(
+            {
+                "email": email,
+                "user_id": user_id,
+                "name": name,
+                "department": department,
+                "team": teams[team],
+                "manager_email": manager,
+                "cost_center": f"CC-{1000 + 100 * dept + 10 * team}",
+                "location": location,
+            }
+        )
     return chart
 
 

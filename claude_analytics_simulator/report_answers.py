@@ -23,8 +23,13 @@ _COMPACT = (",", ":")
 # Rows kept serialized in memory across buckets (a per-user row is about 400 bytes: some 40 MB).
 # An empty bucket counts as one row, so walking 1m buckets cannot grow the cache without bound.
 ROW_CACHE_BUDGET = 100_000
-DIMENSION_FILTERS = (("products[]", 0), ("models[]", 1), ("context_windows[]", 2), ("inference_geos[]", 3),
-                     ("speeds[]", 4))
+DIMENSION_FILTERS = (
+    ("products[]", 0),
+    ("models[]", 1),
+    ("context_windows[]", 2),
+    ("inference_geos[]", 3),
+    ("speeds[]", 4),
+)
 
 
 @dataclass(frozen=True)
@@ -84,8 +89,9 @@ def aggregate(entries: Iterable[tuple[Cell, tuple]], view: View, data: ReportDat
         else:
             for (cost_type, token_type, i), (list_price, price) in zip(COMPONENTS, cell.prices):
                 if q[i]:
-                    acc = out.setdefault((*key, cost_type if by_cost else None, token_type if by_token else None),
-                                         [0, 0])
+                    acc = out.setdefault(
+                        (*key, cost_type if by_cost else None, token_type if by_token else None), [0, 0]
+                    )
                     acc[0] += q[i] * list_price
                     acc[1] += q[i] * price
     return out
@@ -161,8 +167,13 @@ def _metric(view: View, v: list[int]) -> int:
     by = view.order_by or "total_tokens"
     if by == "total_tokens":
         return sum(v[i] for i in TOKENS)
-    index = {"uncached_input_tokens": 0, "cache_creation.ephemeral_5m_input_tokens": 1,
-             "cache_creation.ephemeral_1h_input_tokens": 2, "cache_read_input_tokens": 3, "output_tokens": 4}[by]
+    index = {
+        "uncached_input_tokens": 0,
+        "cache_creation.ephemeral_5m_input_tokens": 1,
+        "cache_creation.ephemeral_1h_input_tokens": 2,
+        "cache_read_input_tokens": 3,
+        "output_tokens": 4,
+    }[by]
     return v[index]
 
 
@@ -180,8 +191,9 @@ def bucket_results(groups: dict[tuple, list[int]], view: View, cap: int | None) 
     return [{**_dims(k, False), **_usage_fields(v, False)} for k, v in ranked]
 
 
-def user_rows(groups: dict[tuple, list[int]], view: View, data: ReportData,
-              period: tuple[str, str] | None) -> tuple[list[str], list[int]]:
+def user_rows(
+    groups: dict[tuple, list[int]], view: View, data: ReportData, period: tuple[str, str] | None
+) -> tuple[list[str], list[int]]:
     """A bucket of a per-user report as JSON rows, and the end index of each unit (rows that differ
     only by cost_type/token_type form one unit: a page never splits it)."""
     ids = [a.user_id for a in data.actors]
@@ -303,8 +315,9 @@ class ReportBook:
         for b in range(offset, min(n, offset + q.limit)):
             start, end = self.bucket(q, s, b)
             rows = self.rows(q, s, b)[0]
-            parts.append(f'{{"starting_at":"{instant(start)}","ending_at":"{instant(end)}",'
-                         f'"results":[{",".join(rows)}]}}')
+            parts.append(
+                f'{{"starting_at":"{instant(start)}","ending_at":"{instant(end)}","results":[{",".join(rows)}]}}'
+            )
         nxt = offset + q.limit
         return "[" + ",".join(parts) + "]", (nxt if nxt < n else None)
 

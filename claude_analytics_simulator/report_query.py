@@ -34,8 +34,14 @@ FILTERS = {
     "inference_geos[]": INFERENCE_GEOS,
     "speeds[]": SPEEDS,
 }
-USAGE_ORDER = ("total_tokens", "uncached_input_tokens", "cache_creation.ephemeral_5m_input_tokens",
-               "cache_creation.ephemeral_1h_input_tokens", "cache_read_input_tokens", "output_tokens")
+USAGE_ORDER = (
+    "total_tokens",
+    "uncached_input_tokens",
+    "cache_creation.ephemeral_5m_input_tokens",
+    "cache_creation.ephemeral_1h_input_tokens",
+    "cache_read_input_tokens",
+    "output_tokens",
+)
 COST_ORDER = ("amount", "list_amount")
 PER_USER_ONLY = ("order_by", "order", "exclude_deleted_users")
 
@@ -76,9 +82,18 @@ class ReportQuery:
     def fingerprint(self) -> str:
         """The query a cursor is bound to: every parameter but `page`, normalized."""
         v = self.view
-        parts = [self.path, self.start.isoformat(), self.end.isoformat() if self.explicit_end else None, self.width,
-                 sorted(v.group_by), [[k, sorted(s)] for k, s in v.filters], v.exclude_deleted, v.order_by, v.order,
-                 self.limit]
+        parts = [
+            self.path,
+            self.start.isoformat(),
+            self.end.isoformat() if self.explicit_end else None,
+            self.width,
+            sorted(v.group_by),
+            [[k, sorted(s)] for k, s in v.filters],
+            v.exclude_deleted,
+            v.order_by,
+            v.order,
+            self.limit,
+        ]
         return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:16]
 
 
@@ -114,33 +129,52 @@ def parse_report_query(path: str, params: dict, today: datetime.date, names_earl
     if not per_user:
         for name in PER_USER_ONLY:
             if name in params:
-                raise ApiError(400, f"Invalid parameter '{name}': it is only accepted by /user_usage_report and "
-                                    f"/user_cost_report.")
+                raise ApiError(
+                    400, f"Invalid parameter '{name}': it is only accepted by /user_usage_report and /user_cost_report."
+                )
     width = _width(params, None if per_user else "1d")
     raw_start = _instant(params, "starting_at")
     start = floor(raw_start, width)
     earliest = earliest_start(today)
     if start < earliest:
         if names_earliest:
-            raise ApiError(400, f"Invalid value for 'starting_at': {instant(raw_start)} is too far in the past. "
-                                f"Cost and usage reports go back 365 days, never before 2026-01-01: the earliest "
-                                f"allowed starting_at is {instant(earliest)}.")
-        raise ApiError(400, "Invalid value for 'starting_at': the requested start is too far in the past for the "
-                            "cost and usage reports.")
+            raise ApiError(
+                400,
+                f"Invalid value for 'starting_at': {instant(raw_start)} is too far in the past. "
+                f"Cost and usage reports go back 365 days, never before 2026-01-01: the earliest "
+                f"allowed starting_at is {instant(earliest)}.",
+            )
+        raise ApiError(
+            400,
+            "Invalid value for 'starting_at': the requested start is too far in the past for the "
+            "cost and usage reports.",
+        )
     if "ending_at" in params:
         raw_end = _instant(params, "ending_at")
         if raw_end <= raw_start:
-            raise ApiError(400, f"Invalid value for 'ending_at': {instant(raw_end)} must be after 'starting_at' "
-                                f"({instant(raw_start)}); 'ending_at' is exclusive.")
+            raise ApiError(
+                400,
+                f"Invalid value for 'ending_at': {instant(raw_end)} must be after 'starting_at' "
+                f"({instant(raw_start)}); 'ending_at' is exclusive.",
+            )
         if raw_end - raw_start > MAX_RANGE:
-            raise ApiError(400, f"Invalid value for 'ending_at': at most 31 days can be requested at once, got "
-                                f"{instant(raw_start)} to {instant(raw_end)}.")
+            raise ApiError(
+                400,
+                f"Invalid value for 'ending_at': at most 31 days can be requested at once, got "
+                f"{instant(raw_start)} to {instant(raw_end)}.",
+            )
         end = ceil(raw_end, width)
     else:
         end = min(midnight(today), start + MAX_RANGE)  # the data horizon, 31 days at most
-    view = View(cost=cost, per_user=per_user, group_by=group_by_values(params, cost), filters=_filters(params),
-                exclude_deleted=_flag(params, "exclude_deleted_users"),
-                order_by=_order_by(params, cost), order=_choice(params, "order", ("asc", "desc"), "desc"))
+    view = View(
+        cost=cost,
+        per_user=per_user,
+        group_by=group_by_values(params, cost),
+        filters=_filters(params),
+        exclude_deleted=_flag(params, "exclude_deleted_users"),
+        order_by=_order_by(params, cost),
+        order=_choice(params, "order", ("asc", "desc"), "desc"),
+    )
     limit = _limit(params, USER_LIMITS if per_user or width is None else BUCKET_LIMITS[width])
     return ReportQuery(path, view, start, max(start, end), width, limit, "ending_at" in params)
 
@@ -148,19 +182,26 @@ def parse_report_query(path: str, params: dict, today: datetime.date, names_earl
 def _reject_plain_lists(params: dict) -> None:
     for name in ("group_by", *(f[:-2] for f in FILTERS)):
         if name in params:
-            raise ApiError(400, f"Invalid parameter '{name}': list parameters use the repeated bracket form, "
-                                f"e.g. '{name}[]=a&{name}[]=b'.")
+            raise ApiError(
+                400,
+                f"Invalid parameter '{name}': list parameters use the repeated bracket form, "
+                f"e.g. '{name}[]=a&{name}[]=b'.",
+            )
 
 
 def _instant(params: dict, name: str) -> datetime.datetime:
     value = params.get(name)
     if not value:
-        raise ApiError(400, f"Missing required query parameter '{name}' (an RFC 3339 timestamp such as "
-                            f"2026-03-01T00:00:00Z).")
+        raise ApiError(
+            400, f"Missing required query parameter '{name}' (an RFC 3339 timestamp such as 2026-03-01T00:00:00Z)."
+        )
     match = _RFC3339.match(value) if isinstance(value, str) else None
     if match is None:
-        raise ApiError(400, f"Invalid value for '{name}': expected an RFC 3339 timestamp such as "
-                            f"2026-03-01T00:00:00Z, got {shown(str(value))}.")
+        raise ApiError(
+            400,
+            f"Invalid value for '{name}': expected an RFC 3339 timestamp such as "
+            f"2026-03-01T00:00:00Z, got {shown(str(value))}.",
+        )
     text = value.upper()
     if match.group(1):  # any number of fraction digits; Python reads exactly six
         text = text.replace(match.group(1), "." + match.group(1)[1:7].ljust(6, "0"), 1)
@@ -184,11 +225,15 @@ def group_by_values(params: dict, cost: bool) -> frozenset[str]:
     values = params.get("group_by[]", [])
     for value in values:
         if not cost and value in ("cost_type", "token_type"):
-            raise ApiError(400, f"Invalid value for 'group_by[]': {shown(value)} is only available on the cost "
-                                f"reports (/cost_report, /user_cost_report).")
+            raise ApiError(
+                400,
+                f"Invalid value for 'group_by[]': {shown(value)} is only available on the cost "
+                f"reports (/cost_report, /user_cost_report).",
+            )
         if value not in allowed:
-            raise ApiError(400, f"Invalid value for 'group_by[]': expected any of {', '.join(allowed)}, "
-                                f"got {shown(value)}.")
+            raise ApiError(
+                400, f"Invalid value for 'group_by[]': expected any of {', '.join(allowed)}, got {shown(value)}."
+            )
     return frozenset(values)
 
 
@@ -215,8 +260,9 @@ def _flag(params: dict, name: str) -> bool:
 def _choice(params: dict, name: str, allowed: tuple[str, ...], default: str) -> str:
     value = params.get(name, default)
     if value not in allowed:
-        raise ApiError(400, f"Invalid value for '{name}': expected one of {', '.join(allowed)}, "
-                            f"got {shown(str(value))}.")
+        raise ApiError(
+            400, f"Invalid value for '{name}': expected one of {', '.join(allowed)}, got {shown(str(value))}."
+        )
     return value
 
 

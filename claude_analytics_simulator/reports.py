@@ -41,8 +41,13 @@ INFERENCE_GEOS = ("global", "us")
 SPEEDS = ("fast", "standard")
 DIMENSIONS = ("product", "model", "context_window", "inference_geo", "speed")
 COST_TYPES = ("tokens", "web_search", "code_execution")
-TOKEN_TYPES = ("uncached_input_tokens", "output_tokens", "cache_read_input_tokens",
-               "cache_creation.ephemeral_5m_input_tokens", "cache_creation.ephemeral_1h_input_tokens")
+TOKEN_TYPES = (
+    "uncached_input_tokens",
+    "output_tokens",
+    "cache_read_input_tokens",
+    "cache_creation.ephemeral_5m_input_tokens",
+    "cache_creation.ephemeral_1h_input_tokens",
+)
 # Cost components: (cost_type, token_type, quantity priced).
 COMPONENTS = (
     ("tokens", "uncached_input_tokens", UNCACHED),
@@ -81,8 +86,13 @@ PROFILES = {
     None: (300, 1000, 8000, 500, 0.05, 0.1, 0.2),  # API keys
     OTHER: (200, 600, 5000, 300, 0.0, 0.2, 0.1),  # automation
 }
-FLAG_PRODUCTS = ((CHAT, "chat"), (CODE, "claude_code"), (COWORK, "cowork"), (OFFICE, "office_agent"),
-                 (DESIGN, "claude_design"))
+FLAG_PRODUCTS = (
+    (CHAT, "chat"),
+    (CODE, "claude_code"),
+    (COWORK, "cowork"),
+    (OFFICE, "office_agent"),
+    (DESIGN, "claude_design"),
+)
 # A cost revision grows every quantity by this many percent per level (at least +1).
 REVISION_PERCENT = 3
 
@@ -295,8 +305,13 @@ class ReportData:
             for _ in range(streams):
                 requests = max(1, int(PROFILES[product][0] * scale * (0.3 + 1.4 * r())))
                 model = self._any_model(r)
-                dims = (product, self.models[model][0], CONTEXT_WINDOWS[r() < PROFILES[product][6]],
-                        INFERENCE_GEOS[r() < 0.3], SPEEDS[r() >= 0.05])
+                dims = (
+                    product,
+                    self.models[model][0],
+                    CONTEXT_WINDOWS[r() < PROFILES[product][6]],
+                    INFERENCE_GEOS[r() < 0.3],
+                    SPEEDS[r() >= 0.05],
+                )
                 q = _quantities(product, requests, r)
                 span = tuple(sorted(hours.sample(range(24), min(requests, 6 + int(hours.random() * 18)))))
                 self._add(cells, -1, dims, model, q, span, hours)
@@ -316,11 +331,17 @@ class ReportData:
             long, fast = context_window == "200k-1M", speed == "fast"
             inp = base * (2 if long else 1) * (2 if fast else 1)  # long context doubles input, fast all
             out = base * 5 * (3 if long else 2) // 2 * (2 if fast else 1)
-            unit = {UNCACHED: inp, OUTPUT: out, CACHE_READ: inp // 10, CACHE_5M: inp * 5 // 4,
-                    CACHE_1H: inp * 2, WEB_SEARCH: WEB_SEARCH_PRICE, CODE_EXEC: CODE_EXEC_PRICE}
+            unit = {
+                UNCACHED: inp,
+                OUTPUT: out,
+                CACHE_READ: inp // 10,
+                CACHE_5M: inp * 5 // 4,
+                CACHE_1H: inp * 2,
+                WEB_SEARCH: WEB_SEARCH_PRICE,
+                CODE_EXEC: CODE_EXEC_PRICE,
+            }
             pct = 100 - self.discount
-            hit = self._prices[key] = tuple(
-                (unit[q], max(1, unit[q] * pct // 100)) for _, _, q in COMPONENTS)
+            hit = self._prices[key] = tuple((unit[q], max(1, unit[q] * pct // 100)) for _, _, q in COMPONENTS)
         return hit
 
 

@@ -8,6 +8,7 @@ rows come from `data.Organization`, the cost & usage reports from `report_answer
 from __future__ import annotations
 
 import base64
+import contextlib
 import dataclasses
 import datetime
 import hashlib
@@ -42,8 +43,15 @@ DROPPED = 0  # the status recorded for a dropped connection: nothing was sent
 
 _DAY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _LIMIT_RE = re.compile(r"^[0-9]+$")
-_ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",
-                404: "not_found_error", 405: "invalid_request_error", 410: "not_found_error", 429: "rate_limit_error"}
+_ERROR_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    405: "invalid_request_error",
+    410: "not_found_error",
+    429: "rate_limit_error",
+}
 _SERVER_ERROR_MESSAGES = {
     500: "Internal server error.",
     502: "Bad gateway: the upstream analytics service did not answer.",
@@ -107,8 +115,10 @@ class Simulator:
         shown_host = f"[{host}]" if ":" in host else host
         self.base_url = f"http://{shown_host}:{bound_port}{BASE_PATH}"
         self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-            name=f"claude-analytics-simulator:{bound_port}", daemon=True,
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"claude-analytics-simulator:{bound_port}",
+            daemon=True,
         )
         self._thread.start()
         return self.base_url
@@ -123,10 +133,8 @@ class Simulator:
         with self._lock:
             connections = list(self._connections)
         for conn in connections:
-            try:
+            with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
@@ -189,8 +197,13 @@ class Simulator:
 
     def _report_settings(self) -> Settings:
         cfg = self.config
-        return Settings(self.today(), max(0, cfg.report_group_cap), tuple(cfg.money_samples), cfg.cost_revision,
-                        cfg.cost_revision_days)
+        return Settings(
+            self.today(),
+            max(0, cfg.report_group_cap),
+            tuple(cfg.money_samples),
+            cfg.cost_revision,
+            cfg.cost_revision_days,
+        )
 
     def _serialized_rows(self, path: str, day: datetime.date, latest: datetime.date | None = None) -> list[str]:
         """The day's rows as served: the organization's rows with any configured quirk of that day applied."""
@@ -255,8 +268,9 @@ class Simulator:
             raise ValueError(f"unknown report path {path!r}; expected one of {REPORT_PATHS}")
         settings = dataclasses.replace(self._report_settings(), cap=None)
         if not DATA_FLOOR <= day < settings.today:
-            raise ValueError(f"{day} is not served: reports cover {DATA_FLOOR} up to yesterday ({settings.today} "
-                             f"excluded)")
+            raise ValueError(
+                f"{day} is not served: reports cover {DATA_FLOOR} up to yesterday ({settings.today} excluded)"
+            )
         cost = path in ("/cost_report", "/user_cost_report")
         try:
             grouping = group_by_values({"group_by[]": list(group_by)}, cost)
@@ -333,7 +347,7 @@ class Simulator:
     def _handle(self, handler: _Handler, method: str) -> None:
         cfg = self.config
         parts = urlsplit(handler.path)
-        path = parts.path[len(BASE_PATH):] if parts.path.startswith(BASE_PATH + "/") else parts.path
+        path = parts.path[len(BASE_PATH) :] if parts.path.startswith(BASE_PATH + "/") else parts.path
         params: dict[str, str | list[str]] = {}
         for key, value in parse_qsl(parts.query, keep_blank_values=True):
             if key.endswith("[]"):
@@ -356,8 +370,18 @@ class Simulator:
             with self._lock:
                 self._in_flight -= 1
 
-    def _respond(self, handler: _Handler, method: str, path: str, raw_path: str, params: dict, entry: dict,
-                 seq: int, wait: int | None, cfg: SimulatorConfig) -> None:
+    def _respond(
+        self,
+        handler: _Handler,
+        method: str,
+        path: str,
+        raw_path: str,
+        params: dict,
+        entry: dict,
+        seq: int,
+        wait: int | None,
+        cfg: SimulatorConfig,
+    ) -> None:
         faults = cfg.faults
         rid = "req_" + secrets.token_hex(12)
 
@@ -372,8 +396,9 @@ class Simulator:
                 raise self._rate_limited(wait, cfg)
             if method != "GET":
                 handler.close_connection = True  # any request body stays unread
-                raise ApiError(405, f"Method {method} is not allowed: the Analytics API only accepts GET.",
-                               {"allow": "GET"})
+                raise ApiError(
+                    405, f"Method {method} is not allowed: the Analytics API only accepts GET.", {"allow": "GET"}
+                )
             self._authenticate(handler, cfg, path)
             if path not in SERVED_PATHS:
                 raise ApiError(404, f"Not found: {shown(raw_path)} is not an Analytics API endpoint.")
@@ -437,17 +462,26 @@ class Simulator:
             if not sent:
                 raise ApiError(401, "Authentication failed: no x-api-key header was sent.")
             if not hmac.compare_digest(sent.encode(), cfg.api_key.encode()):
-                raise ApiError(401, "Authentication failed: the x-api-key is invalid. Send an Analytics API key "
-                                    "with the read:analytics scope.")
+                raise ApiError(
+                    401,
+                    "Authentication failed: the x-api-key is invalid. Send an Analytics API key "
+                    "with the read:analytics scope.",
+                )
             return
         # Engagement endpoints answer 404, not 401, for a missing, invalid or under-scoped key (spec §3).
         if not sent:
-            raise ApiError(404, "Not found: no x-api-key header was sent. Analytics API requests need an "
-                                "Analytics API key with the read:analytics scope.")
+            raise ApiError(
+                404,
+                "Not found: no x-api-key header was sent. Analytics API requests need an "
+                "Analytics API key with the read:analytics scope.",
+            )
         if not hmac.compare_digest(sent.encode(), cfg.api_key.encode()):
-            raise ApiError(404, "Not found: the x-api-key is invalid or lacks the read:analytics scope. "
-                                "Analytics API keys are created by the Primary Owner in claude.ai "
-                                "(Analytics → API keys); Admin API keys do not work here.")
+            raise ApiError(
+                404,
+                "Not found: the x-api-key is invalid or lacks the read:analytics scope. "
+                "Analytics API keys are created by the Primary Owner in claude.ai "
+                "(Analytics → API keys); Admin API keys do not work here.",
+            )
 
     @staticmethod
     def _pick_fault(seq: int, cfg: SimulatorConfig, has_cursor: bool) -> str | None:
@@ -496,11 +530,17 @@ class Simulator:
         if "ending_date" in params:
             end = _parse_day(params, "ending_date")
             if end <= start:
-                raise ApiError(400, f"Invalid date range: 'ending_date' ({end}) must be after 'starting_date' "
-                                    f"({start}); 'ending_date' is exclusive.")
+                raise ApiError(
+                    400,
+                    f"Invalid date range: 'ending_date' ({end}) must be after 'starting_date' "
+                    f"({start}); 'ending_date' is exclusive.",
+                )
             if (end - start).days > MAX_SUMMARY_DAYS:
-                raise ApiError(400, f"Invalid date range: at most {MAX_SUMMARY_DAYS} days can be requested at "
-                                    f"once, got {(end - start).days} ({start} to {end}, end exclusive).")
+                raise ApiError(
+                    400,
+                    f"Invalid date range: at most {MAX_SUMMARY_DAYS} days can be requested at "
+                    f"once, got {(end - start).days} ({start} to {end}, end exclusive).",
+                )
             if end > latest + ONE_DAY:
                 raise ApiError(400, _not_yet_available(end - ONE_DAY, latest, cfg))
         else:
@@ -531,8 +571,12 @@ class Simulator:
         else:
             data, nxt = book.bucketed_page(query, settings, _int_offset(start) if start is not None else 0)
         cursor = self._make_cursor(fingerprint, nxt, cfg) if nxt is not None else None
-        tail = {"has_more": cursor is not None, "next_page": cursor,
-                "data_refreshed_at": self._refreshed_at(), "organization_id": book.data.organization_id()}
+        tail = {
+            "has_more": cursor is not None,
+            "next_page": cursor,
+            "data_refreshed_at": self._refreshed_at(),
+            "organization_id": book.data.organization_id(),
+        }
         return ('{"data":' + data + "," + json.dumps(tail, separators=(",", ":"))[1:]).encode()
 
     def _refreshed_at(self) -> str:
@@ -550,8 +594,9 @@ class Simulator:
         return hmac.new(key, payload.encode(), hashlib.sha256).hexdigest()[:16]
 
     def _make_cursor(self, fingerprint: str, offset: object, cfg: SimulatorConfig) -> str:
-        payload = json.dumps({"q": fingerprint, "o": offset, "t": round(time.time(), 3)}, sort_keys=True,
-                             separators=(",", ":"))
+        payload = json.dumps(
+            {"q": fingerprint, "o": offset, "t": round(time.time(), 3)}, sort_keys=True, separators=(",", ":")
+        )
         token = json.dumps({"p": payload, "s": self._signature(payload, cfg)}, separators=(",", ":"))
         return base64.urlsafe_b64encode(token.encode()).decode().rstrip("=")
 
@@ -567,17 +612,22 @@ class Simulator:
         except (ValueError, KeyError, TypeError, AttributeError):
             raise ApiError(400, _BAD_CURSOR) from None
         if query != fingerprint:
-            raise ApiError(400, "Invalid value for 'page': this page cursor was issued for a different query. "
-                                "A cursor is bound to the path and every other parameter that produced it; "
-                                "restart from the first page.")
+            raise ApiError(
+                400,
+                "Invalid value for 'page': this page cursor was issued for a different query. "
+                "A cursor is bound to the path and every other parameter that produced it; "
+                "restart from the first page.",
+            )
         if time.time() - issued > cfg.cursor_ttl_seconds:
             raise ApiError(410, _CURSOR_EXPIRED)
         return offset
 
 
 _CURSOR_EXPIRED = "The page cursor has expired. Restart this query from the first page (omit 'page')."
-_BAD_CURSOR = ("Invalid value for 'page': not a page cursor issued by this API. Pass the `next_page` value of "
-               "the previous response unchanged, or omit 'page' to start from the first page.")
+_BAD_CURSOR = (
+    "Invalid value for 'page': not a page cursor issued by this API. Pass the `next_page` value of "
+    "the previous response unchanged, or omit 'page' to start from the first page."
+)
 
 
 def _int_offset(value: object) -> int:
@@ -597,16 +647,20 @@ def _artifact_grouping(params: dict) -> str:
     values = params.get("group_by[]", [])
     for value in values:
         if value not in ("artifact_type", "is_shared"):
-            raise ApiError(400, f"Invalid value for 'group_by[]': expected any of artifact_type, is_shared, "
-                                f"got {shown(value)}.")
+            raise ApiError(
+                400, f"Invalid value for 'group_by[]': expected any of artifact_type, is_shared, got {shown(value)}."
+            )
     return ",".join(sorted(set(values)))
 
 
 def _plan_without_reports(cfg: SimulatorConfig) -> ApiError:
     status = cfg.cost_reports_denied_status
     prefix = "Not found" if status == 404 else "Permission denied"
-    return ApiError(status, f"{prefix}: this organization's plan has no cost & usage reports (they come with "
-                            f"usage-based Enterprise plans; seat-based plans see usage credits only).")
+    return ApiError(
+        status,
+        f"{prefix}: this organization's plan has no cost & usage reports (they come with "
+        f"usage-based Enterprise plans; seat-based plans see usage credits only).",
+    )
 
 
 def _error_body(status: int, message: str, rid: str) -> bytes:
@@ -616,8 +670,14 @@ def _error_body(status: int, message: str, rid: str) -> bytes:
 
 
 QUIRKS = ("empty", "duplicate", "null_key", "type_drift", "bad_envelope")
-_ENTITY_KEYS = {"/users": ("user", "id"), "/apps/chat/projects": ("project_id",), "/skills": ("skill_name",),
-                "/connectors": ("connector_name",), "/plugins": ("plugin_name",), "/artifacts": ("artifact_type",)}
+_ENTITY_KEYS = {
+    "/users": ("user", "id"),
+    "/apps/chat/projects": ("project_id",),
+    "/skills": ("skill_name",),
+    "/connectors": ("connector_name",),
+    "/plugins": ("plugin_name",),
+    "/artifacts": ("artifact_type",),
+}
 
 
 def apply_quirk(quirk: str, path: str, rows: list[str]) -> list[str]:
@@ -654,8 +714,10 @@ def apply_quirk(quirk: str, path: str, rows: list[str]) -> list[str]:
 def _not_yet_available(day: datetime.date, latest: datetime.date, cfg: SimulatorConfig) -> str:
     if not cfg.not_available_names_latest:
         return "Data for the requested date is not yet available."
-    return (f"Data for {day.isoformat()} is not yet available. "
-            f"The most recent date with available data is {latest.isoformat()}.")
+    return (
+        f"Data for {day.isoformat()} is not yet available. "
+        f"The most recent date with available data is {latest.isoformat()}."
+    )
 
 
 def _parse_day(params: dict, name: str) -> datetime.date:
@@ -663,27 +725,35 @@ def _parse_day(params: dict, name: str) -> datetime.date:
     if value is None or value == "":
         raise ApiError(400, f"Missing required query parameter '{name}' (a UTC day, YYYY-MM-DD).")
     if not isinstance(value, str) or not _DAY_RE.match(value):
-        raise ApiError(400, f"Invalid value for '{name}': expected a date in YYYY-MM-DD format, "
-                            f"got {shown(str(value))}.")
+        raise ApiError(
+            400, f"Invalid value for '{name}': expected a date in YYYY-MM-DD format, got {shown(str(value))}."
+        )
     try:
         return datetime.date.fromisoformat(value)
     except ValueError:
         raise ApiError(400, f"Invalid value for '{name}': {shown(value)} is not a valid calendar date.") from None
 
 
-def _require_day(params: dict, name: str, earliest: datetime.date, latest: datetime.date,
-                 cfg: SimulatorConfig) -> datetime.date:
+def _require_day(
+    params: dict, name: str, earliest: datetime.date, latest: datetime.date, cfg: SimulatorConfig
+) -> datetime.date:
     """A served day: parsed, not before the floor, inside the history window, and already available."""
     day = _parse_day(params, name)
     if day < earliest and not cfg.history_message_names_earliest:
         # No date in the message: a client has to bisect to find the earliest day.
         raise ApiError(400, f"Invalid value for '{name}': the requested date is outside the history window.")
     if day < DATA_FLOOR:
-        raise ApiError(400, f"Invalid value for '{name}': data is not available before "
-                            f"{DATA_FLOOR.isoformat()} (got {day.isoformat()}).")
+        raise ApiError(
+            400,
+            f"Invalid value for '{name}': data is not available before "
+            f"{DATA_FLOOR.isoformat()} (got {day.isoformat()}).",
+        )
     if day < earliest:
-        raise ApiError(400, f"Invalid value for '{name}': {day.isoformat()} is outside the history window. "
-                            f"The earliest available date is {earliest.isoformat()}.")
+        raise ApiError(
+            400,
+            f"Invalid value for '{name}': {day.isoformat()} is outside the history window. "
+            f"The earliest available date is {earliest.isoformat()}.",
+        )
     if day > latest:
         raise ApiError(400, _not_yet_available(day, latest, cfg))
     return day
@@ -695,8 +765,9 @@ def _limit(params: dict, default: int) -> int:
         return default
     if isinstance(value, str) and _LIMIT_RE.match(value) and 1 <= int(value) <= MAX_LIMIT:
         return int(value)
-    raise ApiError(400, f"Invalid value for 'limit': expected an integer from 1 to {MAX_LIMIT}, "
-                        f"got {shown(str(value))}.")
+    raise ApiError(
+        400, f"Invalid value for 'limit': expected an integer from 1 to {MAX_LIMIT}, got {shown(str(value))}."
+    )
 
 
 class _Server(ThreadingHTTPServer):
@@ -729,8 +800,9 @@ class _Handler(BaseHTTPRequestHandler):
             with self.simulator._lock:
                 self.simulator._connections.discard(self.connection)
 
-    def reply(self, status: int, body: bytes, rid: str, method: str, *, headers: dict | None = None,
-              truncate: bool = False) -> None:
+    def reply(
+        self, status: int, body: bytes, rid: str, method: str, *, headers: dict | None = None, truncate: bool = False
+    ) -> None:
         self.send_response(status)
         self.send_header("content-type", "application/json")
         self.send_header("content-length", str(len(body)))
@@ -758,5 +830,5 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _dispatch
 
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 - base-class signature
+    def log_message(self, format: str, *args) -> None:
         pass  # quiet: tests and demos print their own story; headers (the key) are never logged

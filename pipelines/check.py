@@ -41,8 +41,9 @@ def _progress(target: Target, endpoints: list[Endpoint]) -> tuple[dict[str, Prog
     progress = {}
     for e in endpoints:
         through = newest.get(f"{e.table}_loaded_through")
-        progress[e.table] = Progress(dt.date.fromisoformat(str(through)[:10]) if through else None,
-                                     tuple(sorted(missing_days(newest, e.table))))
+        progress[e.table] = Progress(
+            dt.date.fromisoformat(str(through)[:10]) if through else None, tuple(sorted(missing_days(newest, e.table)))
+        )
     return progress, f"reachable, dataset {target.dataset_name}"
 
 
@@ -58,10 +59,12 @@ def pages_per_unit(endpoint: Endpoint, probe: Batch | None, page_size: int, acti
 
 def run_check(settings: ClaudeAnalyticsSettings, target: Target, endpoints: str | None) -> int:
     chosen = select(endpoints)
-    print(f"configuration: base_url {settings.base_url}, api_key configured, {settings.requests_per_minute} "
-          f"requests/minute, availability lag {settings.availability_lag_days}, history {settings.history_days}, "
-          f"lookback {settings.lookback_days} d (cost reports {settings.cost_lookback_days} d), start_date "
-          f"{settings.start_date or '-'}")
+    print(
+        f"configuration: base_url {settings.base_url}, api_key configured, {settings.requests_per_minute} "
+        f"requests/minute, availability lag {settings.availability_lag_days}, history {settings.history_days}, "
+        f"lookback {settings.lookback_days} d (cost reports {settings.cost_lookback_days} d), start_date "
+        f"{settings.start_date or '-'}"
+    )
     extraction = Extraction(settings, chosen, retry=RetryPolicy(max_attempts=3))
     try:
         calendar = extraction.calendar
@@ -72,8 +75,10 @@ def run_check(settings: ClaudeAnalyticsSettings, target: Target, endpoints: str 
         print(f"  ERROR   {exc}")
         return EXIT_FAILED
     e, c = calendar.edges["engagement"], calendar.edges["cost"]
-    print(f"the API serves {e.earliest} .. {e.latest} (engagement endpoints; learnt: "
-          f"{', '.join(calendar.learnt) or 'nothing, pinned'}) and {c.earliest} .. {c.latest} (cost & usage reports)")
+    print(
+        f"the API serves {e.earliest} .. {e.latest} (engagement endpoints; learnt: "
+        f"{', '.join(calendar.learnt) or 'nothing, pinned'}) and {c.earliest} .. {c.latest} (cost & usage reports)"
+    )
     status, probes = EXIT_OK, {}
     for endpoint in chosen:
         newest = calendar.edges_of(endpoint).latest
@@ -94,23 +99,34 @@ def run_check(settings: ClaudeAnalyticsSettings, target: Target, endpoints: str 
             print(f"  {endpoint.name:<18} ok      {endpoint.path} answers for {newest}")
     extraction.close()
     summary = probes.get("summaries")
-    active = int(summary.table.column("daily_active_user_count")[0].as_py() or 0) \
-        if summary is not None and summary.rows else settings.page_size
+    active = (
+        int(summary.table.column("daily_active_user_count")[0].as_py() or 0)
+        if summary is not None and summary.table is not None and summary.rows
+        else settings.page_size
+    )
     progress, found = _progress(target, chosen)
     print(f"destination {target.destination}: {found}")
-    usable = [endpoint for endpoint in chosen if probes.get(endpoint.name) is None
-              or probes[endpoint.name].outcome != "unavailable"]
+    usable = [
+        endpoint
+        for endpoint in chosen
+        if probes.get(endpoint.name) is None or probes[endpoint.name].outcome != "unavailable"
+    ]
     plan = build_plan(extraction, usable, progress)
     requests = 0
     for endpoint in usable:
         units = [u for e, u in plan if e is endpoint]
-        requests += math.ceil(len(units) * pages_per_unit(endpoint, probes.get(endpoint.name), settings.page_size,
-                                                          active))
+        requests += math.ceil(
+            len(units) * pages_per_unit(endpoint, probes.get(endpoint.name), settings.page_size, active)
+        )
         since = progress.get(endpoint.table, Progress()).last_day
         span = f"{units[0].first} .. {units[-1].last}" if units else "nothing to load"
-        print(f"  next run {endpoint.table:<20} {span:<24} ({len(units)} request unit(s); loaded through "
-              f"{since or 'nothing yet'})")
+        print(
+            f"  next run {endpoint.table:<20} {span:<24} ({len(units)} request unit(s); loaded through "
+            f"{since or 'nothing yet'})"
+        )
     minutes = requests / settings.requests_per_minute
-    print(f"plan: about {requests} requests, about {math.ceil(minutes * 61 / 60)} min at "
-          f"{settings.requests_per_minute} requests/minute")
+    print(
+        f"plan: about {requests} requests, about {math.ceil(minutes * 61 / 60)} min at "
+        f"{settings.requests_per_minute} requests/minute"
+    )
     return status

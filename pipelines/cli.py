@@ -9,16 +9,16 @@ import argparse
 import datetime as dt
 import logging
 import sys
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 from .errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, RunFailed, UsageError, first_line
 
 log = logging.getLogger("claude_analytics.cli")
 
 
-
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse's own errors: one line, exit 2
+    def error(self, message: str) -> NoReturn:  # argparse's own errors: one line, exit 2
         self.exit(EXIT_USAGE, f"claude-analytics: error: {message} (see --help)\n")
 
 
@@ -38,8 +38,12 @@ def _target(args: argparse.Namespace):
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--destination", default="duckdb", choices=["duckdb", "postgres", "bigquery", "snowflake"],
-                        help="where to load (default: duckdb, file warehouse.duckdb)")
+    parser.add_argument(
+        "--destination",
+        default="duckdb",
+        choices=["duckdb", "postgres", "bigquery", "snowflake"],
+        help="where to load (default: duckdb, file warehouse.duckdb)",
+    )
     parser.add_argument("--dataset-name", default="claude_analytics", help="dataset / schema name")
     from sources.claude_analytics.endpoints import BY_NAME
 
@@ -65,13 +69,19 @@ def build_parser() -> argparse.ArgumentParser:
     _common(check)
 
     status = commands.add_parser(
-        "status", help="per table: days loaded, gaps, last load, days about to leave the API's history",
+        "status",
+        help="per table: days loaded, gaps, last load, days about to leave the API's history",
         description="Reads the warehouse only. Exit 0 when healthy, 3 when something needs attention "
-                    "(gaps, days at risk, too far behind, last run failed), 2 when it cannot be read.")
+        "(gaps, days at risk, too far behind, last run failed), 2 when it cannot be read.",
+    )
     _common(status)
     status.add_argument("--duckdb-file", default=None, help="DuckDB file to read (default: as `run` uses)")
-    status.add_argument("--max-days-behind", type=int, default=1,
-                        help="days behind the latest available day before status asks for attention (default 1)")
+    status.add_argument(
+        "--max-days-behind",
+        type=int,
+        default=1,
+        help="days behind the latest available day before status asks for attention (default 1)",
+    )
     status.add_argument("--format", default="text", choices=["text", "json"], dest="output_format")
 
     report = commands.add_parser("report", help="write a self-contained HTML report with charts from the warehouse")
@@ -81,9 +91,11 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--title", default="Claude usage report")
 
     reset = commands.add_parser(
-        "reset", help="drop a dataset and its state, so that the next run loads the API's history again",
+        "reset",
+        help="drop a dataset and its state, so that the next run loads the API's history again",
         description="Drops the dataset's tables, views, run log and stored state, its staging dataset, and the "
-                    "pipeline's local state. Needed to switch pseudonymization on or off, or to rotate its key.")
+        "pipeline's local state. Needed to switch pseudonymization on or off, or to rotate its key.",
+    )
     _common(reset)
     reset.add_argument("--duckdb-file", default=None, help="DuckDB file (default: as `run` uses)")
     reset.add_argument("--yes", action="store_true", help="really drop it (without: say what would be dropped)")
@@ -92,8 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--duckdb-file", default="demo.duckdb")
     demo.add_argument("--users", type=int, default=200)
     demo.add_argument("--seed", type=int, default=7)
-    demo.add_argument("--requests-per-minute", type=int, default=6000,
-                      help="the simulator's budget (the real API allows 60)")
+    demo.add_argument(
+        "--requests-per-minute", type=int, default=6000, help="the simulator's budget (the real API allows 60)"
+    )
     demo.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
 
     simulate = commands.add_parser("simulate", help="serve the bundled API simulator on a loopback port")
@@ -109,8 +122,10 @@ def _configure_logging(level: str, *secrets: str | None) -> None:
     configure(level, *secrets)
 
 
-NO_KEY = ("no API key is configured: set SOURCES__CLAUDE_ANALYTICS__API_KEY or api_key under "
-          "[sources.claude_analytics] in .dlt/secrets.toml (try `claude-analytics demo` without one)")
+NO_KEY = (
+    "no API key is configured: set SOURCES__CLAUDE_ANALYTICS__API_KEY or api_key under "
+    "[sources.claude_analytics] in .dlt/secrets.toml (try `claude-analytics demo` without one)"
+)
 
 
 def _settings(args: argparse.Namespace, *, need_key: bool = False):
@@ -130,24 +145,37 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     settings = _settings(args, need_key=True)
     with Progress(settings.requests_per_minute) as progress:
-        summary = run_load(RunOptions(settings, command=args.command, target=_target(args), endpoints=args.endpoints,
-                                      wait_for_lock=args.wait, start_date=getattr(args, "start_date", None),
-                                      end_date=getattr(args, "end_date", None), observer=progress))
+        summary = run_load(
+            RunOptions(
+                settings,
+                command=args.command,
+                target=_target(args),
+                endpoints=args.endpoints,
+                wait_for_lock=args.wait,
+                start_date=getattr(args, "start_date", None),
+                end_date=getattr(args, "end_date", None),
+                observer=progress,
+            )
+        )
     _print_summary(summary)
     return EXIT_OK
 
 
 def _print_summary(summary) -> None:
     took = (summary.finished_at - summary.started_at).total_seconds()
-    print(f"{summary.command}: loaded up to {summary.latest_available_day} into {summary.destination} "
-          f"dataset {summary.dataset_name} in {took:.1f} s — {summary.requests} requests "
-          f"({summary.retries} retries, {summary.rate_limited} rate-limited)")
+    print(
+        f"{summary.command}: loaded up to {summary.latest_available_day} into {summary.destination} "
+        f"dataset {summary.dataset_name} in {took:.1f} s — {summary.requests} requests "
+        f"({summary.retries} retries, {summary.rate_limited} rate-limited)"
+    )
     for table in sorted(set(summary.days_loaded) | set(summary.cursors) | set(summary.unavailable)):
         if table in summary.unavailable:
             print(f"  {table:<20} not loaded: {summary.unavailable[table]}")
             continue
-        print(f"  {table:<20} {summary.days_loaded.get(table, 0):>4} day(s) {summary.rows_loaded.get(table, 0):>9} "
-              f"row(s)   loaded through {summary.cursors.get(table) or '-'}")
+        print(
+            f"  {table:<20} {summary.days_loaded.get(table, 0):>4} day(s) {summary.rows_loaded.get(table, 0):>9} "
+            f"row(s)   loaded through {summary.cursors.get(table) or '-'}"
+        )
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -175,8 +203,9 @@ def cmd_status(args: argparse.Namespace) -> int:
     from .status import run_status
 
     settings = _settings(args)
-    return run_status(settings, _target(args), args.endpoints, max_days_behind=args.max_days_behind,
-                      output_format=args.output_format)
+    return run_status(
+        settings, _target(args), args.endpoints, max_days_behind=args.max_days_behind, output_format=args.output_format
+    )
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -192,19 +221,29 @@ def cmd_reset(args: argparse.Namespace) -> int:
     _settings(args)
     target = _target(args)
     if not args.yes:
-        print(f"reset would drop dataset {target.dataset_name} on {target.destination} (and its staging dataset) "
-              f"and the state of pipeline {target.name}; the next run loads the API's history again, as far back "
-              "as it still serves. Add --yes to do it.")
+        print(
+            f"reset would drop dataset {target.dataset_name} on {target.destination} (and its staging dataset) "
+            f"and the state of pipeline {target.name}; the next run loads the API's history again, as far back "
+            "as it still serves. Add --yes to do it."
+        )
         return EXIT_USAGE
     dropped = reset_dataset(target)
-    print(f"reset: dropped {', '.join(dropped) or 'nothing (no such dataset)'} on {target.destination} and the "
-          f"local state of pipeline {target.name}")
+    print(
+        f"reset: dropped {', '.join(dropped) or 'nothing (no such dataset)'} on {target.destination} and the "
+        f"local state of pipeline {target.name}"
+    )
     return EXIT_OK
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
-    "run": cmd_run, "backfill": cmd_run, "check": cmd_check, "demo": cmd_demo, "simulate": cmd_simulate,
-    "status": cmd_status, "report": cmd_report, "reset": cmd_reset,
+    "run": cmd_run,
+    "backfill": cmd_run,
+    "check": cmd_check,
+    "demo": cmd_demo,
+    "simulate": cmd_simulate,
+    "status": cmd_status,
+    "report": cmd_report,
+    "reset": cmd_reset,
 }
 
 

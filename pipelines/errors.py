@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from sources.claude_analytics.client import first_line
 
-__all__ = ["EXIT_OK", "EXIT_FAILED", "EXIT_USAGE", "EXIT_ATTENTION", "EXIT_INTERRUPTED", "UsageError", "RunFailed",
-           "first_line"]
+__all__ = [
+    "EXIT_OK",
+    "EXIT_FAILED",
+    "EXIT_USAGE",
+    "EXIT_ATTENTION",
+    "EXIT_INTERRUPTED",
+    "UsageError",
+    "RunFailed",
+    "first_line",
+]
 
 EXIT_OK = 0  # success
 EXIT_FAILED = 1  # the run failed: days committed before the failure stay committed; run again to continue

@@ -23,15 +23,17 @@ class RunLock:
         self.wait = wait
         self._fd: int | None = None
 
-    def __enter__(self) -> "RunLock":
+    def __enter__(self) -> RunLock:
         self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(self._fd, fcntl.LOCK_EX | (0 if self.wait else fcntl.LOCK_NB))
         except BlockingIOError:
             holder = os.pread(self._fd, 64, 0).decode(errors="replace").strip() or "another process"
             os.close(self._fd)
-            raise RunLocked(f"another run of pipeline {self.path.stem} is active ({holder}): wait for it to "
-                            "finish, or pass --wait to queue behind it") from None
+            raise RunLocked(
+                f"another run of pipeline {self.path.stem} is active ({holder}): wait for it to "
+                "finish, or pass --wait to queue behind it"
+            ) from None
         os.ftruncate(self._fd, 0)
         os.pwrite(self._fd, f"pid {os.getpid()}".encode(), 0)
         return self

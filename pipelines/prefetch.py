@@ -9,8 +9,8 @@ back in plan order so that cursors advance without gaps. A unit that raises stop
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from typing import Callable, Iterable, Iterator
 
 from sources.claude_analytics.days import Unit
 from sources.claude_analytics.endpoints import Endpoint
@@ -30,8 +30,14 @@ def _skipped() -> Future:
 class Prefetcher:
     """Runs `fetch` over `plan` on `workers` threads, at most `max_ahead` units ahead of the consumer."""
 
-    def __init__(self, fetch: Callable[[Endpoint, Unit], object], plan: Iterable[tuple[Endpoint, Unit]],
-                 *, workers: int, max_ahead: int) -> None:
+    def __init__(
+        self,
+        fetch: Callable[[Endpoint, Unit], object],
+        plan: Iterable[tuple[Endpoint, Unit]],
+        *,
+        workers: int,
+        max_ahead: int,
+    ) -> None:
         self._fetch = fetch
         self._plan = list(plan)
         self._pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="fetch")
@@ -45,7 +51,7 @@ class Prefetcher:
         self._feeder = threading.Thread(target=self._feed, name="fetch-feeder", daemon=True)
         self._feeder.start()
 
-    def __enter__(self) -> "Prefetcher":
+    def __enter__(self) -> Prefetcher:
         return self
 
     def __exit__(self, *exc: object) -> None:

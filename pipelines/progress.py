@@ -22,7 +22,8 @@ import shutil
 import sys
 import threading
 import time
-from typing import Any, Callable, TextIO
+from collections.abc import Callable
+from typing import Any, TextIO
 
 log = logging.getLogger("claude_analytics.progress")
 
@@ -50,7 +51,7 @@ def use_bar(stream: TextIO) -> bool:
 class _ClearLine(logging.Filter):
     """Erases the progress line before a log record is written to the same terminal."""
 
-    def __init__(self, progress: "Progress") -> None:
+    def __init__(self, progress: Progress) -> None:
         super().__init__()
         self.progress = progress
 
@@ -60,8 +61,15 @@ class _ClearLine(logging.Filter):
 
 
 class Progress:
-    def __init__(self, requests_per_minute: int, *, stream: TextIO | None = None, mode: str = "auto",
-                 interval: float = LOG_INTERVAL_SECONDS, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        requests_per_minute: int,
+        *,
+        stream: TextIO | None = None,
+        mode: str = "auto",
+        interval: float = LOG_INTERVAL_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.stream = stream if stream is not None else sys.stderr
         self.mode = ("bar" if use_bar(self.stream) else "log") if mode == "auto" else mode
         self.requests_per_minute = requests_per_minute
@@ -80,7 +88,7 @@ class Progress:
 
     # -- context ------------------------------------------------------------------------------------
 
-    def __enter__(self) -> "Progress":
+    def __enter__(self) -> Progress:
         if self.mode == "bar":
             for handler in logging.getLogger().handlers:
                 if getattr(handler, "stream", None) is self.stream:
@@ -145,9 +153,11 @@ class Progress:
         extra = ""
         if s is not None and (s.retries or s.rate_limited):
             extra = f" ({s.retries} retries, {s.rate_limited} rate-limited)"
-        return (f"{pct:.0f}% of {total} days×endpoints, ETA {duration(self.eta_seconds())}, elapsed "
-                f"{duration(self.clock() - self.started)}, {self.days_done} done, {requests} requests{extra}, "
-                f"{self.rows_fetched:,} rows fetched, {committed:,} committed")
+        return (
+            f"{pct:.0f}% of {total} days×endpoints, ETA {duration(self.eta_seconds())}, elapsed "
+            f"{duration(self.clock() - self.started)}, {self.days_done} done, {requests} requests{extra}, "
+            f"{self.rows_fetched:,} rows fetched, {committed:,} committed"
+        )
 
     # -- output -------------------------------------------------------------------------------------
 
@@ -158,10 +168,9 @@ class Progress:
             if force or done or self._last_output is None or now - self._last_output >= BAR_REFRESH_SECONDS:
                 self._draw()
                 self._last_output = now
-        elif self.mode == "log":
-            if done or self._last_output is None or now - self._last_output >= self.interval:
-                log.info("progress: %s", self.line())
-                self._last_output = now
+        elif self.mode == "log" and (done or self._last_output is None or now - self._last_output >= self.interval):
+            log.info("progress: %s", self.line())
+            self._last_output = now
 
     def _draw(self) -> None:
         width = max(40, shutil.get_terminal_size((100, 20)).columns - 1)

@@ -68,8 +68,9 @@ def _rows(warehouse: Warehouse, view: str, data: ReportData, query: str) -> list
     return warehouse.query(query.format(t=warehouse.table(view), c=warehouse.column))
 
 
-def _optional_rows(warehouse: Warehouse, view: str, data: ReportData, query: str,
-                   source: str) -> list[dict[str, Any]] | None:
+def _optional_rows(
+    warehouse: Warehouse, view: str, data: ReportData, query: str, source: str
+) -> list[dict[str, Any]] | None:
     """A view of an optional section: None when its source table was never loaded (the section is left out),
     and a missing view only when its source is there (then the view should have been created)."""
     if not warehouse.exists(view):
@@ -80,18 +81,32 @@ def _optional_rows(warehouse: Warehouse, view: str, data: ReportData, query: str
     return warehouse.query(query.format(t=warehouse.table(view), c=warehouse.column))
 
 
-def gather(warehouse: Warehouse, endpoints: list, settings: Any, *, title: str = "Claude usage report",
-           today: dt.date | None = None) -> ReportData:
+def gather(
+    warehouse: Warehouse,
+    endpoints: list,
+    settings: Any,
+    *,
+    title: str = "Claude usage report",
+    today: dt.date | None = None,
+) -> ReportData:
     data = ReportData(title, dt.datetime.now(dt.timezone.utc), warehouse.destination, warehouse.dataset_name)
     c = warehouse.column
     data.adoption = _rows(warehouse, "v_daily_adoption", data, f"SELECT * FROM {{t}} ORDER BY {c('date')}")
-    data.by_product = _rows(warehouse, "v_daily_active_users_by_product", data,
-                            f"SELECT * FROM {{t}} ORDER BY {c('date')}, {c('product')}")
-    data.skills = _rows(warehouse, "v_top_skills", data,
-                        f"SELECT * FROM {{t}} WHERE {c('popularity_rank')} <= {TOP_N} ORDER BY {c('popularity_rank')}")
-    data.connectors = _rows(warehouse, "v_top_connectors", data,
-                            f"SELECT * FROM {{t}} WHERE {c('popularity_rank')} <= {TOP_N} "
-                            f"ORDER BY {c('popularity_rank')}")
+    data.by_product = _rows(
+        warehouse, "v_daily_active_users_by_product", data, f"SELECT * FROM {{t}} ORDER BY {c('date')}, {c('product')}"
+    )
+    data.skills = _rows(
+        warehouse,
+        "v_top_skills",
+        data,
+        f"SELECT * FROM {{t}} WHERE {c('popularity_rank')} <= {TOP_N} ORDER BY {c('popularity_rank')}",
+    )
+    data.connectors = _rows(
+        warehouse,
+        "v_top_connectors",
+        data,
+        f"SELECT * FROM {{t}} WHERE {c('popularity_rank')} <= {TOP_N} ORDER BY {c('popularity_rank')}",
+    )
     code = _rows(warehouse, "v_claude_code_weekly_output", data, "SELECT * FROM {t}")
     data.code_weeks = weekly_code_totals(code)
     projects = _rows(warehouse, "v_chat_project_activity", data, "SELECT * FROM {t}")
@@ -99,29 +114,39 @@ def gather(warehouse: Warehouse, endpoints: list, settings: Any, *, title: str =
     gather_spend(warehouse, data)
     gather_org_units(warehouse, data, getattr(settings, "org_unit_attribute", None) or "department")
     if warehouse.exists(RUN_LOG_TABLE):
-        data.runs = sorted(warehouse.query(f"SELECT * FROM {warehouse.table(RUN_LOG_TABLE)}"),
-                           key=lambda r: str(r.get("started_at")), reverse=True)[:10]
+        data.runs = sorted(
+            warehouse.query(f"SELECT * FROM {warehouse.table(RUN_LOG_TABLE)}"),
+            key=lambda r: str(r.get("started_at")),
+            reverse=True,
+        )[:10]
     data.status = read_status(warehouse, endpoints, settings, today=today)
     return data
 
 
 def gather_spend(warehouse: Warehouse, data: ReportData) -> None:
     c = warehouse.column
-    data.daily_spend = _optional_rows(warehouse, "v_daily_spend", data,
-                                      f"SELECT * FROM {{t}} ORDER BY {c('date')}", "cost_report")
+    data.daily_spend = _optional_rows(
+        warehouse, "v_daily_spend", data, f"SELECT * FROM {{t}} ORDER BY {c('date')}", "cost_report"
+    )
     months = _optional_rows(warehouse, "v_user_spend_monthly", data, "SELECT * FROM {t}", "user_cost_report") or []
     data.top_spenders = top_spenders(months)
-    data.cost_per_user = _optional_rows(warehouse, "v_cost_per_active_user", data,
-                                        f"SELECT * FROM {{t}} ORDER BY {c('week_start')}", "cost_report") or []
+    data.cost_per_user = (
+        _optional_rows(
+            warehouse, "v_cost_per_active_user", data, f"SELECT * FROM {{t}} ORDER BY {c('week_start')}", "cost_report"
+        )
+        or []
+    )
 
 
 def gather_org_units(warehouse: Warehouse, data: ReportData, org_unit_attribute: str) -> None:
     c = warehouse.column
     data.org_unit_attribute = org_unit_attribute
-    data.org_adoption = _optional_rows(warehouse, "v_org_adoption_weekly", data,
-                                       f"SELECT * FROM {{t}} ORDER BY {c('week_start')}", "org_chart")
-    data.org_spend = _optional_rows(warehouse, "v_org_spend_monthly", data,
-                                    f"SELECT * FROM {{t}} ORDER BY {c('month_start')}", "org_chart")
+    data.org_adoption = _optional_rows(
+        warehouse, "v_org_adoption_weekly", data, f"SELECT * FROM {{t}} ORDER BY {c('week_start')}", "org_chart"
+    )
+    data.org_spend = _optional_rows(
+        warehouse, "v_org_spend_monthly", data, f"SELECT * FROM {{t}} ORDER BY {c('month_start')}", "org_chart"
+    )
 
 
 def top_spenders(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -129,8 +154,10 @@ def top_spenders(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     if not rows:
         return []
     newest = max(r["month_start"] for r in rows)
-    ranked = sorted((r for r in rows if r["month_start"] == newest and r.get("amount") is not None),
-                    key=lambda r: (-r["amount"], r["user_id"]))
+    ranked = sorted(
+        (r for r in rows if r["month_start"] == newest and r.get("amount") is not None),
+        key=lambda r: (-r["amount"], r["user_id"]),
+    )
     return [{**r, "user": r.get("user_email") or r.get("user_name") or r["user_id"]} for r in ranked[:TOP_N]]
 
 
@@ -143,14 +170,20 @@ def month_to_date(rows: list[dict[str, Any]]) -> dict[str, Any]:
     def total(column: str, start: dt.date, end: dt.date) -> Decimal:
         return sum((r[column] or Decimal(0) for r in rows if start <= r["date"] < end), Decimal(0))
 
-    return {"through": newest, "month": first, "amount": total("amount", first, newest + dt.timedelta(days=1)),
-            "list_amount": total("list_amount", first, newest + dt.timedelta(days=1)),
-            "previous_month": before, "previous_amount": total("amount", before, first),
-            "previous_loaded": any(r["date"] <= before for r in rows)}
+    return {
+        "through": newest,
+        "month": first,
+        "amount": total("amount", first, newest + dt.timedelta(days=1)),
+        "list_amount": total("list_amount", first, newest + dt.timedelta(days=1)),
+        "previous_month": before,
+        "previous_amount": total("amount", before, first),
+        "previous_loaded": any(r["date"] <= before for r in rows),
+    }
 
 
-def spend_over_time(rows: list[dict[str, Any]], dimension: str, top: int = len(PALETTE)
-                    ) -> tuple[list[str], dict[str, Sequence[float | None]]]:
+def spend_over_time(
+    rows: list[dict[str, Any]], dimension: str, top: int = len(PALETTE)
+) -> tuple[list[str], dict[str, Sequence[float | None]]]:
     """(days, {product or model: dollars per day}) for the `top` biggest spenders of that dimension; a day
     without a row for one spent nothing on it."""
     days = sorted({r["date"] for r in rows})
@@ -173,13 +206,28 @@ def weekly_code_totals(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Organization-wide Claude Code output per week from the per-user weekly rows."""
     weeks: dict[Any, dict[str, Any]] = {}
     for r in rows:
-        w = weeks.setdefault(r["week_start"], {"week_start": r["week_start"], "users": 0, "commits": 0,
-                                                "pull_requests": 0, "lines_added": 0, "lines_removed": 0,
-                                                "accepted": 0, "rejected": 0})
+        w = weeks.setdefault(
+            r["week_start"],
+            {
+                "week_start": r["week_start"],
+                "users": 0,
+                "commits": 0,
+                "pull_requests": 0,
+                "lines_added": 0,
+                "lines_removed": 0,
+                "accepted": 0,
+                "rejected": 0,
+            },
+        )
         w["users"] += 1
-        for key, source in (("commits", "commits"), ("pull_requests", "pull_requests"),
-                            ("lines_added", "lines_added"), ("lines_removed", "lines_removed"),
-                            ("accepted", "tool_suggestions_accepted"), ("rejected", "tool_suggestions_rejected")):
+        for key, source in (
+            ("commits", "commits"),
+            ("pull_requests", "pull_requests"),
+            ("lines_added", "lines_added"),
+            ("lines_removed", "lines_removed"),
+            ("accepted", "tool_suggestions_accepted"),
+            ("rejected", "tool_suggestions_rejected"),
+        ):
             w[key] += int(r.get(source) or 0)
     out = [weeks[k] for k in sorted(weeks)]
     for w in out:
@@ -198,9 +246,17 @@ def recent_projects(rows: list[dict[str, Any]], weeks: int = 4) -> list[dict[str
     for r in rows:
         if r["week_start"] not in keep:
             continue
-        p = totals.setdefault(r["project_id"], {"project_id": r["project_id"], "project_name": r["project_name"],
-                                                "created_by_email": r.get("created_by_email"), "active_days": 0,
-                                                "messages": 0, "peak_daily_users": 0})
+        p = totals.setdefault(
+            r["project_id"],
+            {
+                "project_id": r["project_id"],
+                "project_name": r["project_name"],
+                "created_by_email": r.get("created_by_email"),
+                "active_days": 0,
+                "messages": 0,
+                "peak_daily_users": 0,
+            },
+        )
         p["active_days"] += int(r.get("active_days") or 0)
         p["messages"] += int(r.get("messages") or 0)
         p["peak_daily_users"] = max(p["peak_daily_users"], int(r.get("peak_daily_users") or 0))
@@ -226,8 +282,11 @@ def _fmt(value: float) -> str:
     if abs(value) >= 1_000_000:
         return f"{value / 1_000_000:.1f}M"
     if abs(value) >= 10_000:
-        return f"{value / 1000:.0f}k" if float(value / 1000).is_integer() or abs(value) >= 100_000 \
+        return (
+            f"{value / 1000:.0f}k"
+            if float(value / 1000).is_integer() or abs(value) >= 100_000
             else f"{value / 1000:.1f}k"
+        )
     if abs(value) >= 1000:
         return f"{value / 1000:.1f}k"
     return f"{value:g}" if isinstance(value, float) and not float(value).is_integer() else f"{int(value)}"
@@ -250,8 +309,10 @@ def _frame(ymax: float, label: str) -> list[str]:
         y = H - PAD_B - (H - PAD_T - PAD_B) * i / 4
         parts.append(f'<line x1="{PAD_L}" y1="{y:.1f}" x2="{W - PAD_R}" y2="{y:.1f}" class="grid"/>')
         parts.append(f'<text x="{PAD_L - 6}" y="{y + 4:.1f}" class="tick" text-anchor="end">{_fmt(v)}</text>')
-    parts.append(f'<text x="12" y="{PAD_T + 4}" class="axis" transform="rotate(-90 12 {PAD_T + 4})" '
-                 f'text-anchor="end">{_e(label)}</text>')
+    parts.append(
+        f'<text x="12" y="{PAD_T + 4}" class="axis" transform="rotate(-90 12 {PAD_T + 4})" '
+        f'text-anchor="end">{_e(label)}</text>'
+    )
     return parts
 
 
@@ -264,8 +325,9 @@ def _empty(message: str) -> str:
     return f'<p class="empty">{_e(message)}</p>'
 
 
-def line_chart(x: Sequence[Any], series: dict[str, Sequence[float | None]], label: str,
-               dashed: Sequence[str] = ()) -> str:
+def line_chart(
+    x: Sequence[Any], series: dict[str, Sequence[float | None]], label: str, dashed: Sequence[str] = ()
+) -> str:
     """A multi-series line chart over the x values (days); gaps (None) break a line."""
     if not x or not series:
         return _empty("No data loaded yet.")
@@ -284,13 +346,15 @@ def line_chart(x: Sequence[Any], series: dict[str, Sequence[float | None]], labe
     for k in range(min(n, 7)):
         i = round(k * (n - 1) / max(1, min(n, 7) - 1)) if n > 1 else 0
         anchor = "start" if i == 0 and n > 1 else "end" if i == n - 1 and n > 1 else "middle"
-        parts.append(f'<text x="{px(i):.1f}" y="{H - PAD_B + 18}" class="tick" text-anchor="{anchor}">'
-                     f'{_e(x[i])}</text>')
+        parts.append(
+            f'<text x="{px(i):.1f}" y="{H - PAD_B + 18}" class="tick" text-anchor="{anchor}">{_e(x[i])}</text>'
+        )
     colors = []
     for index, (name, ys) in enumerate(series.items()):
         color = PALETTE[index % len(PALETTE)]
         colors.append(color)
-        segments, current = [], []
+        segments: list[list[str]] = []
+        current: list[str] = []
         for i, v in enumerate(ys):
             if v is None:
                 if current:
@@ -306,8 +370,10 @@ def line_chart(x: Sequence[Any], series: dict[str, Sequence[float | None]], labe
                 cx, cy = seg[0].split(",")
                 parts.append(f'<circle cx="{cx}" cy="{cy}" r="2.5" fill="{color}"/>')
             else:
-                parts.append(f'<polyline points="{" ".join(seg)}" fill="none" stroke="{color}" '
-                             f'stroke-width="2"{dash}><title>{_e(name)}</title></polyline>')
+                parts.append(
+                    f'<polyline points="{" ".join(seg)}" fill="none" stroke="{color}" '
+                    f'stroke-width="2"{dash}><title>{_e(name)}</title></polyline>'
+                )
     svg = f'<svg viewBox="0 0 {W} {H}" role="img" aria-label="{_e(label)}">{"".join(parts)}</svg>'
     return svg + _legend(list(series), colors)
 
@@ -329,12 +395,16 @@ def bar_chart(categories: Sequence[str], series: dict[str, Sequence[float]], lab
         for si, (name, ys) in enumerate(series.items()):
             v = ys[ci] or 0
             h = plot_h * v / ymax
-            parts.append(f'<rect x="{x0 + si * bar_w:.1f}" y="{PAD_T + plot_h - h:.1f}" width="{bar_w:.1f}" '
-                         f'height="{h:.1f}" fill="{colors[si]}"><title>{_e(category)} {_e(name)}: '
-                         f'{_e(_fmt(v))}</title></rect>')
+            parts.append(
+                f'<rect x="{x0 + si * bar_w:.1f}" y="{PAD_T + plot_h - h:.1f}" width="{bar_w:.1f}" '
+                f'height="{h:.1f}" fill="{colors[si]}"><title>{_e(category)} {_e(name)}: '
+                f"{_e(_fmt(v))}</title></rect>"
+            )
         if ci % step == 0:
-            parts.append(f'<text x="{x0 + group_w * 0.4:.1f}" y="{H - PAD_B + 18}" class="tick" '
-                         f'text-anchor="middle">{_e(category)}</text>')
+            parts.append(
+                f'<text x="{x0 + group_w * 0.4:.1f}" y="{H - PAD_B + 18}" class="tick" '
+                f'text-anchor="middle">{_e(category)}</text>'
+            )
     svg = f'<svg viewBox="0 0 {W} {H}" role="img" aria-label="{_e(label)}">{"".join(parts)}</svg>'
     return svg + _legend(list(series), colors)
 
@@ -353,11 +423,15 @@ def hbar_chart(items: Sequence[tuple[str, float]], label: str, fmt: Callable[[fl
         y = PAD_T + i * row_h
         w = plot_w * value / vmax
         parts.append(f'<text x="{label_w - 8}" y="{y + 16}" class="label" text-anchor="end">{_e(name)}</text>')
-        parts.append(f'<rect x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row_h - 8}" '
-                     f'fill="{PALETTE[0]}" rx="2"><title>{_e(name)}: {_e(fmt(value))}</title></rect>')
+        parts.append(
+            f'<rect x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row_h - 8}" '
+            f'fill="{PALETTE[0]}" rx="2"><title>{_e(name)}: {_e(fmt(value))}</title></rect>'
+        )
         parts.append(f'<text x="{label_w + w + 6:.1f}" y="{y + 16}" class="tick">{_e(fmt(value))}</text>')
-    return (f'<svg viewBox="0 0 {W} {height}" role="img" aria-label="{_e(label)}">{"".join(parts)}</svg>'
-            f'<p class="note">{_e(label)}</p>')
+    return (
+        f'<svg viewBox="0 0 {W} {height}" role="img" aria-label="{_e(label)}">{"".join(parts)}</svg>'
+        f'<p class="note">{_e(label)}</p>'
+    )
 
 
 def _blend(share: float) -> str:
@@ -367,8 +441,13 @@ def _blend(share: float) -> str:
     return "#" + "".join(f"{round(w + (b - w) * share):02x}" for w, b in zip(white, blue))
 
 
-def heat_map(rows: Sequence[str], columns: Sequence[str], values: dict[tuple[str, str], float | None], label: str,
-             vmax: float = 100.0) -> str:
+def heat_map(
+    rows: Sequence[str],
+    columns: Sequence[str],
+    values: dict[tuple[str, str], float | None],
+    label: str,
+    vmax: float = 100.0,
+) -> str:
     """A grid of cells (row × column) shaded by value from white (0) to blue (vmax); no value: grey."""
     if not rows or not columns:
         return _empty("No data loaded yet.")
@@ -379,8 +458,10 @@ def heat_map(rows: Sequence[str], columns: Sequence[str], values: dict[tuple[str
     step = max(1, math.ceil(len(columns) / 10))
     for ci, column in enumerate(columns):
         if ci % step == 0:
-            parts.append(f'<text x="{label_w + ci * cell_w + cell_w / 2:.1f}" y="{head_h - 10}" class="tick" '
-                         f'text-anchor="middle">{_e(column)}</text>')
+            parts.append(
+                f'<text x="{label_w + ci * cell_w + cell_w / 2:.1f}" y="{head_h - 10}" class="tick" '
+                f'text-anchor="middle">{_e(column)}</text>'
+            )
     for ri, row in enumerate(rows):
         y = head_h + ri * row_h
         parts.append(f'<text x="{label_w - 8}" y="{y + 16}" class="label" text-anchor="end">{_e(row)}</text>')
@@ -388,17 +469,23 @@ def heat_map(rows: Sequence[str], columns: Sequence[str], values: dict[tuple[str
             value = values.get((row, column))
             fill = "#e5e7eb" if value is None else _blend(value / vmax)
             shown = "no value" if value is None else f"{value:.0f}%"
-            parts.append(f'<rect x="{label_w + ci * cell_w:.1f}" y="{y}" width="{max(1.0, cell_w - 2):.1f}" '
-                         f'height="{row_h - 2}" fill="{fill}">'
-                         f'<title>{_e(row)}, {_e(column)}: {_e(shown)}</title></rect>')
+            parts.append(
+                f'<rect x="{label_w + ci * cell_w:.1f}" y="{y}" width="{max(1.0, cell_w - 2):.1f}" '
+                f'height="{row_h - 2}" fill="{fill}">'
+                f"<title>{_e(row)}, {_e(column)}: {_e(shown)}</title></rect>"
+            )
             if value is not None and cell_w >= 34:
                 color = "#ffffff" if value / vmax > 0.55 else "#111827"
-                parts.append(f'<text x="{label_w + ci * cell_w + cell_w / 2 - 1:.1f}" y="{y + 16}" class="cell" '
-                             f'fill="{color}" text-anchor="middle">{value:.0f}</text>')
+                parts.append(
+                    f'<text x="{label_w + ci * cell_w + cell_w / 2 - 1:.1f}" y="{y + 16}" class="cell" '
+                    f'fill="{color}" text-anchor="middle">{value:.0f}</text>'
+                )
     svg = f'<svg viewBox="0 0 {W} {height}" role="img" aria-label="{_e(label)}">{"".join(parts)}</svg>'
     scale = "".join(f'<span class="key"><i style="background:{_blend(k / 4)}"></i>{k * 25}%</span>' for k in range(5))
-    return svg + f'<div class="legend">{scale}<span class="key"><i style="background:#e5e7eb"></i>no headcount</span>' \
-                 f'</div><p class="note">{_e(label)}</p>'
+    return (
+        svg + f'<div class="legend">{scale}<span class="key"><i style="background:#e5e7eb"></i>no headcount</span>'
+        f'</div><p class="note">{_e(label)}</p>'
+    )
 
 
 # -- page -----------------------------------------------------------------------------------------------
@@ -448,8 +535,9 @@ def _shown(key: str, v: Any) -> Any:
     return v
 
 
-def _table(rows: list[dict[str, Any]], columns: list[tuple[str, str]],
-           formats: dict[str, Callable[[Any], str]] | None = None) -> str:
+def _table(
+    rows: list[dict[str, Any]], columns: list[tuple[str, str]], formats: dict[str, Callable[[Any], str]] | None = None
+) -> str:
     """An HTML table of `rows`; `formats` writes a column's values its own way (default: by type)."""
     if not rows:
         return _empty("No rows.")
@@ -462,7 +550,7 @@ def _table(rows: list[dict[str, Any]], columns: list[tuple[str, str]],
             v = r.get(key)
             numeric = isinstance(v, (int, float, Decimal)) and not isinstance(v, bool)
             shown = "–" if v is None else formats[key](v) if key in formats else _shown(key, v)
-            cells.append(f'<td{" class=n" if numeric else ""}>{_e(shown)}</td>')
+            cells.append(f"<td{' class=n' if numeric else ''}>{_e(shown)}</td>")
         body.append(f"<tr>{''.join(cells)}</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
@@ -473,15 +561,24 @@ def _kpis(data: ReportData) -> str:
     recent = data.code_weeks[-4:]
     tiles = [
         ("Daily active users", latest.get("daily_active_users"), f"on {latest.get('date', '–')}"),
-        ("Monthly active users", latest.get("monthly_active_users"),
-         f"{rate:.1f}% of {latest.get('assigned_seats')} seats" if rate is not None else "seats unknown"),
+        (
+            "Monthly active users",
+            latest.get("monthly_active_users"),
+            f"{rate:.1f}% of {latest.get('assigned_seats')} seats" if rate is not None else "seats unknown",
+        ),
         ("Lines added with Claude Code", sum(w["lines_added"] for w in recent) if recent else None, "last 4 weeks"),
-        ("Commits · pull requests",
-         f"{sum(w['commits'] for w in recent):,} · {sum(w['pull_requests'] for w in recent):,}" if recent else None,
-         "last 4 weeks"),
+        (
+            "Commits · pull requests",
+            f"{sum(w['commits'] for w in recent):,} · {sum(w['pull_requests'] for w in recent):,}" if recent else None,
+            "last 4 weeks",
+        ),
     ]
-    return _kpi_tiles([(title, "–" if value is None else (f"{value:,}" if isinstance(value, int) else value), note)
-                       for title, value, note in tiles])
+    return _kpi_tiles(
+        [
+            (title, "–" if value is None else (f"{value:,}" if isinstance(value, int) else value), note)
+            for title, value, note in tiles
+        ]
+    )
 
 
 def _kpi_tiles(tiles: Sequence[tuple[str, str, str]]) -> str:
@@ -498,17 +595,31 @@ def spend_section(data: ReportData) -> str:
     mtd = month_to_date(data.daily_spend)
     discount = (1 - float(mtd["amount"]) / float(mtd["list_amount"])) * 100 if mtd["list_amount"] else None
     previous = money(mtd["previous_amount"]) if mtd["previous_loaded"] else "–"
-    tiles = _kpi_tiles([
-        ("Spend this month", money(mtd["amount"]), f"{mtd['month']:%B %Y}, through {mtd['through']}"),
-        ("At list price", money(mtd["list_amount"]), "same days"),
-        ("Discount", percent(discount), "1 − spend ÷ list price"),
-        ("Spend last month", previous, f"{mtd['previous_month']:%B %Y}" if mtd["previous_loaded"] else "not loaded"),
-    ])
+    tiles = _kpi_tiles(
+        [
+            ("Spend this month", money(mtd["amount"]), f"{mtd['month']:%B %Y}, through {mtd['through']}"),
+            ("At list price", money(mtd["list_amount"]), "same days"),
+            ("Discount", percent(discount), "1 − spend ÷ list price"),
+            (
+                "Spend last month",
+                previous,
+                f"{mtd['previous_month']:%B %Y}" if mtd["previous_loaded"] else "not loaded",
+            ),
+        ]
+    )
     days, by_product = spend_over_time(data.daily_spend, "product")
     _, by_model = spend_over_time(data.daily_spend, "model")
-    spenders = _table(data.top_spenders, [("user", "user"), ("amount", "spend"), ("list_amount", "at list price"),
-                                          ("total_tokens", "tokens"), ("requests", "requests"),
-                                          ("products_used", "products")])
+    spenders = _table(
+        data.top_spenders,
+        [
+            ("user", "user"),
+            ("amount", "spend"),
+            ("list_amount", "at list price"),
+            ("total_tokens", "tokens"),
+            ("requests", "requests"),
+            ("products_used", "products"),
+        ],
+    )
     month = f" in {data.top_spenders[0]['month_start']:%B %Y}" if data.top_spenders else ""
     return f"""<section id="spend"><h2>Spend</h2>{tiles}
 <h2>Spend per product per day</h2>{line_chart(days, by_product, "US dollars")}
@@ -527,14 +638,26 @@ def cost_per_user_part(rows: list[dict[str, Any]], weeks: int = 8) -> str:
     starts = sorted({r["week_start"] for r in measured})[-weeks:]
     products = sorted({r["product"] for r in measured if r["week_start"] in starts})
     value = {(r["week_start"], r["product"]): float(r["cost_per_active_user"]) for r in measured}
-    chart = bar_chart([str(w) for w in starts], {p: [value.get((w, p), 0.0) for w in starts] for p in products},
-                      "US dollars per active user")
+    chart = bar_chart(
+        [str(w) for w in starts],
+        {p: [value.get((w, p), 0.0) for w in starts] for p in products},
+        "US dollars per active user",
+    )
     latest = sorted((r for r in rows if r["week_start"] == starts[-1]), key=lambda r: r["product"])
-    table = _table(latest, [("product", "product"), ("amount", "spend"), ("active_users", "active users"),
-                            ("cost_per_active_user", "per active user")])
-    return (f'{chart}<p class="note">Weeks start on Monday. Active users from user_activity (chat, Claude Code, '
-            f'Cowork, Office agent, Claude Design); a partial week at either end reads low.</p>'
-            f'<h2>Week of {_e(starts[-1])}</h2>{table}')
+    table = _table(
+        latest,
+        [
+            ("product", "product"),
+            ("amount", "spend"),
+            ("active_users", "active users"),
+            ("cost_per_active_user", "per active user"),
+        ],
+    )
+    return (
+        f'{chart}<p class="note">Weeks start on Monday. Active users from user_activity (chat, Claude Code, '
+        f"Cowork, Office agent, Claude Design); a partial week at either end reads low.</p>"
+        f"<h2>Week of {_e(starts[-1])}</h2>{table}"
+    )
 
 
 def org_section(data: ReportData) -> str:
@@ -549,8 +672,10 @@ def org_section(data: ReportData) -> str:
         parts.append(org_spend_part(data.org_spend))
     if not data.org_adoption and not data.org_spend:
         parts.append(_empty("Nothing loaded for the org chart's people yet."))
-    parts.append('<p class="note">People are grouped by the org chart (org_unit_attribute); those it does not list '
-                 'are under (not in org chart), without a headcount.</p></section>')
+    parts.append(
+        '<p class="note">People are grouped by the org chart (org_unit_attribute); those it does not list '
+        "are under (not in org chart), without a headcount.</p></section>"
+    )
     return "".join(parts)
 
 
@@ -559,10 +684,15 @@ def org_adoption_part(data: ReportData) -> str:
     newest_day = max((r["date"] for r in data.adoption), default=None)
     weeks = sorted({r["week_start"] for r in rows})
     week = last_complete(weeks, 7, newest_day)
-    ranked = sorted((r for r in rows if r["week_start"] == week and r.get("adoption_rate") is not None),
-                    key=lambda r: (-r["adoption_rate"], r["org_unit"]))
-    ranking = hbar_chart([(r["org_unit"], float(r["adoption_rate"])) for r in ranked],
-                         f"active users ÷ headcount, week of {week}", fmt=percent)
+    ranked = sorted(
+        (r for r in rows if r["week_start"] == week and r.get("adoption_rate") is not None),
+        key=lambda r: (-r["adoption_rate"], r["org_unit"]),
+    )
+    ranking = hbar_chart(
+        [(r["org_unit"], float(r["adoption_rate"])) for r in ranked],
+        f"active users ÷ headcount, week of {week}",
+        fmt=percent,
+    )
     units = sorted({r["org_unit"] for r in rows if r.get("headcount")})
     recent = weeks[-16:]
     values = {(r["org_unit"], str(r["week_start"])): r.get("adoption_rate") for r in rows}
@@ -573,60 +703,128 @@ def org_adoption_part(data: ReportData) -> str:
 def org_spend_part(rows: list[dict[str, Any]]) -> str:
     month = max(r["month_start"] for r in rows)
     ranked = sorted((r for r in rows if r["month_start"] == month), key=lambda r: (-r["amount"], r["org_unit"]))
-    ranking = hbar_chart([(r["org_unit"], float(r["amount"])) for r in ranked], f"spend in {month:%B %Y}, US dollars",
-                         fmt=money)
-    table = _table(ranked, [("org_unit", "org unit"), ("headcount", "headcount"),
-                            ("users_with_usage", "users with usage"), ("amount", "spend"),
-                            ("amount_per_head", "spend per head"), ("total_tokens", "tokens")])
+    ranking = hbar_chart(
+        [(r["org_unit"], float(r["amount"])) for r in ranked], f"spend in {month:%B %Y}, US dollars", fmt=money
+    )
+    table = _table(
+        ranked,
+        [
+            ("org_unit", "org unit"),
+            ("headcount", "headcount"),
+            ("users_with_usage", "users with usage"),
+            ("amount", "spend"),
+            ("amount_per_head", "spend per head"),
+            ("total_tokens", "tokens"),
+        ],
+    )
     return f"<h2>Spend, {_e(f'{month:%B %Y}')}</h2>{ranking}{table}"
 
 
 def render(data: ReportData) -> str:
     a = data.adoption
     days = [str(r["date"]) for r in a]
-    adoption = line_chart(days, {
-        "daily active users": [r["daily_active_users"] for r in a],
-        "weekly active users": [r["weekly_active_users"] for r in a],
-        "monthly active users": [r["monthly_active_users"] for r in a],
-        "assigned seats": [r["assigned_seats"] for r in a],
-    }, "users", dashed=("assigned seats",))
+    adoption = line_chart(
+        days,
+        {
+            "daily active users": [r["daily_active_users"] for r in a],
+            "weekly active users": [r["weekly_active_users"] for r in a],
+            "monthly active users": [r["monthly_active_users"] for r in a],
+            "assigned seats": [r["assigned_seats"] for r in a],
+        },
+        "users",
+        dashed=("assigned seats",),
+    )
 
     per_day: dict[str, dict[str, Any]] = defaultdict(dict)
     for r in data.by_product:
         if r["product"] != "all":
             per_day[r["product"]][str(r["date"])] = r["daily_active_users"]
-    products = line_chart(days, {p: [per_day[p].get(d) for d in days] for p in sorted(per_day)},
-                          "daily active users") if per_day else _empty(
-        "The API sent no per-product breakdown for the loaded days.")
+    products = (
+        line_chart(days, {p: [per_day[p].get(d) for d in days] for p in sorted(per_day)}, "daily active users")
+        if per_day
+        else _empty("The API sent no per-product breakdown for the loaded days.")
+    )
 
-    skills = hbar_chart([(r.get("skill_display_name") or r["skill_name"], int(r["user_days_last_28d"] or 0))
-                         for r in data.skills], "user-days in the last 28 loaded days (a user on 3 days counts 3)")
-    connectors = hbar_chart([(r.get("connector_display_name") or r["connector_name"],
-                              int(r["user_days_last_28d"] or 0)) for r in data.connectors],
-                            "user-days in the last 28 loaded days (a user on 3 days counts 3)")
+    skills = hbar_chart(
+        [(r.get("skill_display_name") or r["skill_name"], int(r["user_days_last_28d"] or 0)) for r in data.skills],
+        "user-days in the last 28 loaded days (a user on 3 days counts 3)",
+    )
+    connectors = hbar_chart(
+        [
+            (r.get("connector_display_name") or r["connector_name"], int(r["user_days_last_28d"] or 0))
+            for r in data.connectors
+        ],
+        "user-days in the last 28 loaded days (a user on 3 days counts 3)",
+    )
     weeks = [str(w["week_start"]) for w in data.code_weeks]
-    code_lines = bar_chart(weeks, {"lines added": [w["lines_added"] for w in data.code_weeks],
-                                   "lines removed": [w["lines_removed"] for w in data.code_weeks]}, "lines of code")
-    code_commits = bar_chart(weeks, {"commits": [w["commits"] for w in data.code_weeks],
-                                     "pull requests": [w["pull_requests"] for w in data.code_weeks]}, "count")
-    code_table = _table(list(reversed(data.code_weeks))[:8], [
-        ("week_start", "week of"), ("users", "users"), ("lines_added", "lines added"),
-        ("lines_removed", "lines removed"), ("commits", "commits"), ("pull_requests", "pull requests"),
-        ("acceptance_rate", "tool acceptance rate")])
-    projects = _table(data.projects, [("project_name", "project"), ("created_by_email", "created by"),
-                                      ("active_days", "active days"), ("peak_daily_users", "peak daily users"),
-                                      ("messages", "messages")])
+    code_lines = bar_chart(
+        weeks,
+        {
+            "lines added": [w["lines_added"] for w in data.code_weeks],
+            "lines removed": [w["lines_removed"] for w in data.code_weeks],
+        },
+        "lines of code",
+    )
+    code_commits = bar_chart(
+        weeks,
+        {
+            "commits": [w["commits"] for w in data.code_weeks],
+            "pull requests": [w["pull_requests"] for w in data.code_weeks],
+        },
+        "count",
+    )
+    code_table = _table(
+        list(reversed(data.code_weeks))[:8],
+        [
+            ("week_start", "week of"),
+            ("users", "users"),
+            ("lines_added", "lines added"),
+            ("lines_removed", "lines removed"),
+            ("commits", "commits"),
+            ("pull_requests", "pull requests"),
+            ("acceptance_rate", "tool acceptance rate"),
+        ],
+    )
+    projects = _table(
+        data.projects,
+        [
+            ("project_name", "project"),
+            ("created_by_email", "created by"),
+            ("active_days", "active days"),
+            ("peak_daily_users", "peak daily users"),
+            ("messages", "messages"),
+        ],
+    )
     since = f" since the week of {data.projects[0]['since']}" if data.projects else ""
-    runs = _table(data.runs, [("command", "command"), ("started_at", "started"), ("outcome", "outcome"),
-                              ("requests", "requests"), ("rate_limited", "429s"), ("retries", "retries"),
-                              ("latest_available_day", "latest day"), ("days_behind", "days behind")])
+    runs = _table(
+        data.runs,
+        [
+            ("command", "command"),
+            ("started_at", "started"),
+            ("outcome", "outcome"),
+            ("requests", "requests"),
+            ("rate_limited", "429s"),
+            ("retries", "retries"),
+            ("latest_available_day", "latest day"),
+            ("days_behind", "days behind"),
+        ],
+    )
     health = ""
     if data.status is not None:
-        verdict = (f'<p class="warn">Needs attention ({len(data.status.attention)})</p>' if data.status.attention
-                   else '<p class="ok">Healthy: loaded without gaps through the latest available day.</p>')
+        verdict = (
+            f'<p class="warn">Needs attention ({len(data.status.attention)})</p>'
+            if data.status.attention
+            else '<p class="ok">Healthy: loaded without gaps through the latest available day.</p>'
+        )
         health = verdict + f"<pre>{_e(format_status(data.status))}</pre>"
-    missing = (f'<p class="warn">Views not found: {_e(", ".join(data.missing))} — run '
-               "<code>claude-analytics run</code> to create them.</p>") if data.missing else ""
+    missing = (
+        (
+            f'<p class="warn">Views not found: {_e(", ".join(data.missing))} — run '
+            "<code>claude-analytics run</code> to create them.</p>"
+        )
+        if data.missing
+        else ""
+    )
     span = f"{days[0]} to {days[-1]}" if days else "no days loaded"
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -634,7 +832,7 @@ def render(data: ReportData) -> str:
 <body><main>
 <h1>{_e(data.title)}</h1>
 <p class="meta">{_e(data.destination)} dataset <b>{_e(data.dataset_name)}</b> · {_e(span)} ·
-generated {_e(data.generated_at.strftime('%Y-%m-%d %H:%M UTC'))} by claude-analytics</p>
+generated {_e(data.generated_at.strftime("%Y-%m-%d %H:%M UTC"))} by claude-analytics</p>
 {missing}
 {_kpis(data)}
 <section id="adoption"><h2>Adoption trend</h2>{adoption}
@@ -653,13 +851,16 @@ generated {_e(data.generated_at.strftime('%Y-%m-%d %H:%M UTC'))} by claude-analy
 """
 
 
-def run_report(settings: Any, target: Target, endpoints: str | None, output: str, *,
-               title: str = "Claude usage report") -> int:
+def run_report(
+    settings: Any, target: Target, endpoints: str | None, output: str, *, title: str = "Claude usage report"
+) -> int:
     chosen = select(endpoints)
     with read_only(target) as warehouse:
         data = gather(warehouse, chosen, settings, title=title)
     with open(output, "w", encoding="utf-8") as handle:
         handle.write(render(data))
-    print(f"report: wrote {output} ({len(data.adoption)} days, {len(data.skills)} skills, "
-          f"{len(data.connectors)} connectors, {len(data.code_weeks)} weeks of Claude Code)")
+    print(
+        f"report: wrote {output} ({len(data.adoption)} days, {len(data.skills)} skills, "
+        f"{len(data.connectors)} connectors, {len(data.code_weeks)} weeks of Claude Code)"
+    )
     return 0

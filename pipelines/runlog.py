@@ -6,13 +6,16 @@ import datetime as dt
 import logging
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 import dlt
+from dlt.common.schema.typing import TColumnSchema
 
 from sources.claude_analytics.days import describe
 from sources.claude_analytics.endpoints import ENDPOINTS
 
 log = logging.getLogger("claude_analytics.runlog")
+
 
 @dataclass
 class RunSummary:
@@ -48,15 +51,15 @@ class RunSummary:
     def days_behind(self) -> int | None:
         if self.latest_available_day is None or not self.cursors:
             return None
-        lagging = [dt.date.fromisoformat(c) if c else None for c in self.cursors.values()]
-        if any(c is None for c in lagging):
+        if not all(self.cursors.values()):
             return None
-        return max(0, (self.latest_available_day - min(lagging)).days)  # type: ignore[type-var]
+        lagging = min(dt.date.fromisoformat(c) for c in self.cursors.values() if c)
+        return max(0, (self.latest_available_day - lagging).days)
 
 
 RUN_LOG_TABLE = "pipeline_runs"
 
-COLUMNS = {
+COLUMNS: dict[str, TColumnSchema] = {
     "run_id": {"data_type": "text", "nullable": False, "primary_key": True},
     "command": {"data_type": "text"},
     "destination": {"data_type": "text"},
@@ -124,7 +127,9 @@ def run_row(summary: RunSummary) -> dict:
 def record_run(pipeline: dlt.Pipeline, summary: RunSummary, file_format: str) -> None:
     """Append the run's row; a failure here is logged, never raised (the data load already decided)."""
     resource = dlt.resource([run_row(summary)], name=RUN_LOG_TABLE, write_disposition="append", columns=COLUMNS)
+    # one small row: parquet buys nothing here, the destination's default format will do (csv: no default)
+    options: dict[str, Any] = {} if file_format == "parquet" else {"loader_file_format": file_format}
     try:
-        pipeline.run(resource, loader_file_format=file_format if file_format != "parquet" else None)
+        pipeline.run(resource, **options)
     except Exception as exc:
         log.warning("could not record the run in %s: %s", RUN_LOG_TABLE, exc)

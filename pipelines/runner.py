@@ -22,9 +22,8 @@ from typing import Any, Protocol
 import dlt
 import pyarrow as pa
 
-from sources.claude_analytics import Batch, Extraction, Progress, claude_analytics_batches
+from sources.claude_analytics import Batch, Extraction, Progress, claude_analytics_batches, days
 from sources.claude_analytics.client import AnalyticsAPIError, SetupError
-from sources.claude_analytics import days
 from sources.claude_analytics.days import ONE_DAY, Unit, describe
 from sources.claude_analytics.endpoints import Endpoint, select
 from sources.claude_analytics.extraction import parse_range, schema_types
@@ -33,7 +32,7 @@ from sources.claude_analytics.privacy import PrivacyModeError, check_mode, mode
 from sources.claude_analytics.settings import ClaudeAnalyticsSettings
 
 from .destinations import Target
-from .errors import RunFailed, UsageError, first_line
+from .errors import RunFailed, UsageError
 from .lock import RunLock
 from .prefetch import Prefetcher
 from .runlog import RunSummary, record_run
@@ -53,16 +52,19 @@ class CommitPolicy:
     min_seconds: float = 10.0
 
     def due(self, pages: int, elapsed: float, next_ready: bool) -> bool:
-        return (pages >= self.max_requests or elapsed >= self.max_seconds
-                or (elapsed >= self.min_seconds and not next_ready))
+        return (
+            pages >= self.max_requests
+            or elapsed >= self.max_seconds
+            or (elapsed >= self.min_seconds and not next_ready)
+        )
 
 
 class RunObserver(Protocol):
     """Told about progress (the command line's progress bar)."""
 
-    def fetched(self, summary: "RunSummary", batch: Batch) -> None: ...
+    def fetched(self, summary: RunSummary, batch: Batch) -> None: ...
 
-    def committed(self, summary: "RunSummary") -> None: ...
+    def committed(self, summary: RunSummary) -> None: ...
 
 
 @dataclass
@@ -78,21 +80,26 @@ class RunOptions:
     observer: RunObserver | None = None
 
 
-
-
 def fetch_workers(requests_per_minute: int) -> int:
     """Enough threads that ~4 s of server latency cannot idle the budget (and a window's last requests
     are not queued behind each other)."""
     return max(8, min(64, math.ceil(requests_per_minute / 60 * 4)))
 
 
-
-def build_plan(extraction: Extraction, endpoints: list[Endpoint], progress: dict[str, Progress],
-               start: dt.date | None = None, end: dt.date | None = None) -> list[tuple[Endpoint, Unit]]:
+def build_plan(
+    extraction: Extraction,
+    endpoints: list[Endpoint],
+    progress: dict[str, Progress],
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+) -> list[tuple[Endpoint, Unit]]:
     """Every unit of every endpoint: days earlier runs left missing first, then oldest first, so that all
     cursors advance together chunk by chunk."""
-    plan = [(endpoint, unit) for endpoint in endpoints
-            for unit in extraction.plan(endpoint, progress.get(endpoint.table, Progress()), start, end)]
+    plan = [
+        (endpoint, unit)
+        for endpoint in endpoints
+        for unit in extraction.plan(endpoint, progress.get(endpoint.table, Progress()), start, end)
+    ]
     order = {e.table: i for i, e in enumerate(endpoints)}
 
     def key(item: tuple[Endpoint, Unit]) -> tuple[bool, dt.date, int]:
@@ -113,11 +120,13 @@ class Run:
         self.start, self.end = parse_range(options.start_date, options.end_date)
         newest = days.utc_today() - ONE_DAY
         if self.end and self.end > newest:
-            raise UsageError(f"--end-date {self.end} is not available yet: the API serves at most through "
-                             f"yesterday, {newest}")
+            raise UsageError(
+                f"--end-date {self.end} is not available yet: the API serves at most through yesterday, {newest}"
+            )
         target = options.target
-        self.summary = RunSummary(options.command, target.destination, target.dataset_name,
-                                  started_at=dt.datetime.now(dt.timezone.utc))
+        self.summary = RunSummary(
+            options.command, target.destination, target.dataset_name, started_at=dt.datetime.now(dt.timezone.utc)
+        )
 
     def execute(self) -> RunSummary:
         with RunLock(self.options.target.name, self.options.wait_for_lock):
@@ -125,8 +134,10 @@ class Run:
             pipeline = self.options.target.pipeline()
             connect(pipeline, self.summary.destination)
             extraction = self.extraction = Extraction(
-                self.options.settings, self.endpoints,
-                known_types=schema_types(pipeline.default_schema if pipeline.default_schema_name else None))
+                self.options.settings,
+                self.endpoints,
+                known_types=schema_types(pipeline.default_schema if pipeline.default_schema_name else None),
+            )
             try:
                 self._load(pipeline, extraction)
                 self.summary.outcome = "succeeded"
@@ -143,8 +154,12 @@ class Run:
         """Refuse what would mix plaintext and pseudonyms; read and check the org chart (before any request)."""
         settings = self.options.settings
         try:
-            check_mode(privacy_mode(pipeline), mode(extraction.pseudonymizer), dataset=pipeline.dataset_name,
-                       reset=self.options.target.reset_command)
+            check_mode(
+                privacy_mode(pipeline),
+                mode(extraction.pseudonymizer),
+                dataset=pipeline.dataset_name,
+                reset=self.options.target.reset_command,
+            )
             if settings.org_chart_path:
                 return read_org_chart(settings.org_chart_path, extraction.pseudonymizer, settings.org_unit_attribute)
         except (PrivacyModeError, OrgChartError) as exc:
@@ -174,16 +189,18 @@ class Run:
         with Prefetcher(extraction.fetch, plan, workers=workers, max_ahead=workers) as prefetcher:
             self._fetch_and_commit(prefetcher, commit)
         if s.days_failed:
-            raise RunFailed(f"{sum(len(d) for d in s.days_failed.values())} day(s) could not be loaded, "
-                            f"{'; '.join(f'{t} {describe(d)}' for t, d in s.days_failed.items())}: the page cursor kept "
-                            "expiring; everything else is loaded, and the next run fetches these days first")
+            raise RunFailed(
+                f"{sum(len(d) for d in s.days_failed.values())} day(s) could not be loaded, "
+                f"{'; '.join(f'{t} {describe(d)}' for t, d in s.days_failed.items())}: the page cursor kept "
+                "expiring; everything else is loaded, and the next run fetches these days first"
+            )
 
-    def _fetch_and_commit(self, prefetcher: Prefetcher, commit: "Committer") -> None:
+    def _fetch_and_commit(self, prefetcher: Prefetcher, commit: Committer) -> None:
         pending: list[Batch] = []
         pages, since = 0, time.monotonic()
         policy = self.options.commit
         failure: AnalyticsAPIError | None = None
-        for endpoint, unit, future in prefetcher.results():
+        for _endpoint, _unit, future in prefetcher.results():
             if future.cancelled():
                 continue
             try:
@@ -223,8 +240,12 @@ class Run:
     def _sync_stats(self) -> None:
         if "client" in self.extraction.__dict__:  # made on first use
             stats, s = self.extraction.client.stats, self.summary
-            s.requests, s.retries, s.rate_limited, s.cursor_restarts = (stats.requests, stats.retries,
-                                                                         stats.rate_limited, stats.cursor_restarts)
+            s.requests, s.retries, s.rate_limited, s.cursor_restarts = (
+                stats.requests,
+                stats.retries,
+                stats.rate_limited,
+                stats.cursor_restarts,
+            )
 
     def _finish(self, pipeline: dlt.Pipeline) -> None:
         s = self.summary
@@ -243,8 +264,15 @@ class Run:
 class Committer:
     """Commits a chunk of batches: one `pipeline.run` of the source over them (rows and cursors together)."""
 
-    def __init__(self, pipeline: dlt.Pipeline, extraction: Extraction, destination: Any, summary: RunSummary,
-                 observer: RunObserver | None, org_chart: pa.Table | None) -> None:
+    def __init__(
+        self,
+        pipeline: dlt.Pipeline,
+        extraction: Extraction,
+        destination: Any,
+        summary: RunSummary,
+        observer: RunObserver | None,
+        org_chart: pa.Table | None,
+    ) -> None:
         self.pipeline = pipeline
         self.extraction = extraction
         self.destination = destination
@@ -253,8 +281,9 @@ class Committer:
         self.org_chart = org_chart  # loaded with the first chunk
 
     def __call__(self, batches: list[Batch]) -> None:
-        source = claude_analytics_batches(batches, self.extraction.calendar, mode(self.extraction.pseudonymizer),
-                                          self.org_chart)
+        source = claude_analytics_batches(
+            batches, self.extraction.calendar, mode(self.extraction.pseudonymizer), self.org_chart
+        )
         self.pipeline.run(self.destination.apply_layout(source), loader_file_format=self.destination.file_format)
         self.org_chart = None
         s = self.summary

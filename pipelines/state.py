@@ -23,8 +23,10 @@ def connect(pipeline: dlt.Pipeline, destination: str) -> None:
     try:
         pipeline.sync_destination()
     except Exception as exc:  # any driver's error: the destination is misconfigured or down
-        raise UsageError(f"cannot use destination {destination}: {first_line(exc)} — check its credentials "
-                         "(.dlt/secrets.toml or DESTINATION__* variables) and that it is up") from None
+        raise UsageError(
+            f"cannot use destination {destination}: {first_line(exc)} — check its credentials "
+            "(.dlt/secrets.toml or DESTINATION__* variables) and that it is up"
+        ) from None
     if pipeline.has_pending_data:
         log.info("finishing the load a previous run left pending")
         pipeline.normalize()
@@ -62,6 +64,9 @@ def verified_progress(pipeline: dlt.Pipeline) -> dict[str, Progress]:
             rows = []
     if rows:
         return progress
-    log.warning("local state says data was loaded, but the destination holds none of pipeline %s: loading from "
-                "the earliest day again", pipeline.pipeline_name)
+    log.warning(
+        "local state says data was loaded, but the destination holds none of pipeline %s: loading from "
+        "the earliest day again",
+        pipeline.pipeline_name,
+    )
     return {}

@@ -34,8 +34,8 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sources.claude_analytics.calendar import COST_HISTORY_DAYS
 from sources.claude_analytics import days
+from sources.claude_analytics.calendar import COST_HISTORY_DAYS
 from sources.claude_analytics.days import Edges, day_range, describe, earliest_day
 from sources.claude_analytics.endpoints import Endpoint, select
 from sources.claude_analytics.settings import ClaudeAnalyticsSettings
@@ -43,7 +43,7 @@ from sources.claude_analytics.settings import ClaudeAnalyticsSettings
 from .destinations import Target
 from .errors import EXIT_ATTENTION, EXIT_OK
 from .runlog import RUN_LOG_TABLE
-from .warehouse import Warehouse, open_warehouse, read_only
+from .warehouse import Warehouse, read_only
 
 RISK_HORIZON_DAYS = 7
 DEFAULT_MAX_DAYS_BEHIND = 1
@@ -125,12 +125,17 @@ def ranges(days: list[dt.date]) -> str:
 
 
 def _sorted_runs(runs: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
-    return sorted(runs or [], key=lambda r: _as_datetime(r.get("finished_at") or r.get("started_at"))
-                  or dt.datetime.min.replace(tzinfo=dt.timezone.utc))
+    return sorted(
+        runs or [],
+        key=lambda r: (
+            _as_datetime(r.get("finished_at") or r.get("started_at")) or dt.datetime.min.replace(tzinfo=dt.timezone.utc)
+        ),
+    )
 
 
-def served_days(settings: ClaudeAnalyticsSettings, runs: list[dict[str, Any]] | None, today: dt.date
-                ) -> dict[str, Edges]:
+def served_days(
+    settings: ClaudeAnalyticsSettings, runs: list[dict[str, Any]] | None, today: dt.date
+) -> dict[str, Edges]:
     """The days the API serves today per family, from pinned settings or the newest runs' learnt edges."""
     runs = [r for r in _sorted_runs(runs) if r.get("latest_available_day")]
     newest = runs[-1] if runs else None
@@ -161,10 +166,17 @@ def missing_days(run: dict[str, Any] | None, table: str) -> set[dt.date]:
     return found
 
 
-def assess(endpoints: list[Endpoint], *, today: dt.date, edges: dict[str, Edges],
-           day_rows: dict[str, dict[dt.date, int] | None], runs: list[dict[str, Any]] | None,
-           max_days_behind: int = DEFAULT_MAX_DAYS_BEHIND, destination: str = "", dataset_name: str = ""
-           ) -> Status:
+def assess(
+    endpoints: list[Endpoint],
+    *,
+    today: dt.date,
+    edges: dict[str, Edges],
+    day_rows: dict[str, dict[dt.date, int] | None],
+    runs: list[dict[str, Any]] | None,
+    max_days_behind: int = DEFAULT_MAX_DAYS_BEHIND,
+    destination: str = "",
+    dataset_name: str = "",
+) -> Status:
     """The status from what the warehouse holds (pure: tests feed it directly).
 
     `day_rows[table]` maps each day with rows to its row count (None: the table does not exist); `runs` are
@@ -183,14 +195,17 @@ def assess(endpoints: list[Endpoint], *, today: dt.date, edges: dict[str, Edges]
     if not runs:
         status.attention.append(f"no run recorded in {RUN_LOG_TABLE}: run `claude-analytics run`")
     elif status.last_run and status.last_run["outcome"] != "succeeded":
-        status.attention.append(f"the last run ({status.last_run['command']}, finished "
-                                f"{status.last_run['finished_at']}) {status.last_run['outcome']}: "
-                                f"{status.last_run.get('error') or 'see its log'}")
+        status.attention.append(
+            f"the last run ({status.last_run['command']}, finished "
+            f"{status.last_run['finished_at']}) {status.last_run['outcome']}: "
+            f"{status.last_run.get('error') or 'see its log'}"
+        )
     return status
 
 
-def _table_status(endpoint: Endpoint, today: dt.date, edges: Edges, counts: dict[dt.date, int] | None,
-                  runs: list[dict[str, Any]]) -> TableStatus:
+def _table_status(
+    endpoint: Endpoint, today: dt.date, edges: Edges, counts: dict[dt.date, int] | None, runs: list[dict[str, Any]]
+) -> TableStatus:
     t = TableStatus(endpoint.table, endpoint.name, exists=counts is not None)
     reason = runs[-1].get(f"{endpoint.table}_unavailable") if runs else None
     if reason:
@@ -227,27 +242,51 @@ def _attention(status: Status, t: TableStatus, edges: Edges, max_days_behind: in
     if not t.exists or not t.days_loaded:
         status.attention.append(f"{t.table}: nothing loaded yet")
     if t.gaps:
-        status.attention.append(f"{t.table}: {len(t.gaps)} day(s) missing: {ranges(t.gaps)} — load them with "
-                                f"`claude-analytics backfill --endpoints {t.endpoint} --start-date "
-                                f"{min(t.gaps)} --end-date {max(t.gaps)}`")
+        status.attention.append(
+            f"{t.table}: {len(t.gaps)} day(s) missing: {ranges(t.gaps)} — load them with "
+            f"`claude-analytics backfill --endpoints {t.endpoint} --start-date "
+            f"{min(t.gaps)} --end-date {max(t.gaps)}`"
+        )
     if t.at_risk:
-        status.attention.append(f"{t.table}: {len(t.at_risk)} unloaded day(s) leave the API's history within "
-                                f"{RISK_HORIZON_DAYS} days and are then lost for good: {ranges(t.at_risk)} — run "
-                                f"`claude-analytics backfill --endpoints {t.endpoint} --start-date "
-                                f"{min(t.at_risk)} --end-date {max(t.at_risk)}` now")
+        status.attention.append(
+            f"{t.table}: {len(t.at_risk)} unloaded day(s) leave the API's history within "
+            f"{RISK_HORIZON_DAYS} days and are then lost for good: {ranges(t.at_risk)} — run "
+            f"`claude-analytics backfill --endpoints {t.endpoint} --start-date "
+            f"{min(t.at_risk)} --end-date {max(t.at_risk)}` now"
+        )
     if t.exists and t.days_loaded and t.days_behind > max_days_behind:
-        status.attention.append(f"{t.table}: {t.days_behind} day(s) behind the latest available day "
-                                f"{edges.latest} (more than {max_days_behind}): is the nightly run scheduled and "
-                                "succeeding?")
+        status.attention.append(
+            f"{t.table}: {t.days_behind} day(s) behind the latest available day "
+            f"{edges.latest} (more than {max_days_behind}): is the nightly run scheduled and "
+            "succeeding?"
+        )
 
 
 def _run_summary(run: dict[str, Any]) -> dict[str, Any]:
-    return {k: run.get(k) for k in ("command", "started_at", "finished_at", "outcome", "error", "requests",
-                                     "rate_limited", "retries", "days_behind")}
+    return {
+        k: run.get(k)
+        for k in (
+            "command",
+            "started_at",
+            "finished_at",
+            "outcome",
+            "error",
+            "requests",
+            "rate_limited",
+            "retries",
+            "days_behind",
+        )
+    }
 
 
-def read_status(warehouse: Warehouse, endpoints: list[Endpoint], settings: ClaudeAnalyticsSettings, *,
-                today: dt.date | None = None, max_days_behind: int = DEFAULT_MAX_DAYS_BEHIND) -> Status:
+def read_status(
+    warehouse: Warehouse,
+    endpoints: list[Endpoint],
+    settings: ClaudeAnalyticsSettings,
+    *,
+    today: dt.date | None = None,
+    max_days_behind: int = DEFAULT_MAX_DAYS_BEHIND,
+) -> Status:
     today = today or days.utc_today()
     day_rows: dict[str, dict[dt.date, int] | None] = {}
     date = warehouse.column("date")
@@ -255,14 +294,23 @@ def read_status(warehouse: Warehouse, endpoints: list[Endpoint], settings: Claud
         if not warehouse.exists(endpoint.table):
             day_rows[endpoint.table] = None
             continue
-        rows = warehouse.query(f"SELECT {date} AS day, COUNT(*) AS n FROM {warehouse.table(endpoint.table)} "
-                               f"GROUP BY {date}")
+        rows = warehouse.query(
+            f"SELECT {date} AS day, COUNT(*) AS n FROM {warehouse.table(endpoint.table)} GROUP BY {date}"
+        )
         day_rows[endpoint.table] = {_as_date(r["day"]): int(r["n"]) for r in rows}  # type: ignore[misc]
-    runs = warehouse.query(f"SELECT * FROM {warehouse.table(RUN_LOG_TABLE)}") \
-        if warehouse.exists(RUN_LOG_TABLE) else None
-    return assess(endpoints, today=today, edges=served_days(settings, runs, today), day_rows=day_rows, runs=runs,
-                  max_days_behind=max_days_behind, destination=warehouse.destination,
-                  dataset_name=warehouse.dataset_name)
+    runs = (
+        warehouse.query(f"SELECT * FROM {warehouse.table(RUN_LOG_TABLE)}") if warehouse.exists(RUN_LOG_TABLE) else None
+    )
+    return assess(
+        endpoints,
+        today=today,
+        edges=served_days(settings, runs, today),
+        day_rows=day_rows,
+        runs=runs,
+        max_days_behind=max_days_behind,
+        destination=warehouse.destination,
+        dataset_name=warehouse.dataset_name,
+    )
 
 
 def _when(value: Any) -> str:
@@ -272,19 +320,26 @@ def _when(value: Any) -> str:
 
 def format_status(status: Status) -> str:
     e, c = status.edges["engagement"], status.edges["cost"]
-    lines = [f"status of {status.destination} dataset {status.dataset_name}: today {status.today} (UTC); the API "
-             f"serves {e.earliest} .. {e.latest} (engagement) and {c.earliest} .. {c.latest} (cost & usage reports)"]
+    lines = [
+        f"status of {status.destination} dataset {status.dataset_name}: today {status.today} (UTC); the API "
+        f"serves {e.earliest} .. {e.latest} (engagement) and {c.earliest} .. {c.latest} (cost & usage reports)"
+    ]
     run, ok = status.last_run, status.last_successful_run
     if run:
-        lines.append(f"last run: {run['command']} {run['outcome']} at {_when(run['finished_at'])}"
-                     + (f" — {run['error']}" if run.get("error") else ""))
-        lines.append(f"last successful run: {ok['command']} at {_when(ok['finished_at'])}" if ok
-                     else "last successful run: none")
+        lines.append(
+            f"last run: {run['command']} {run['outcome']} at {_when(run['finished_at'])}"
+            + (f" — {run['error']}" if run.get("error") else "")
+        )
+        lines.append(
+            f"last successful run: {ok['command']} at {_when(ok['finished_at'])}" if ok else "last successful run: none"
+        )
     else:
         lines.append(f"runs: none recorded ({RUN_LOG_TABLE} is empty or missing)")
     lines.append("")
-    lines.append(f"{'table':<20} {'days':>5} {'empty':>5} {'rows':>9}  {'first day':<10}  {'last day':<10}  "
-                 f"{'gaps':>4}  {'behind':>6}  {'at risk':>7}  last loaded")
+    lines.append(
+        f"{'table':<20} {'days':>5} {'empty':>5} {'rows':>9}  {'first day':<10}  {'last day':<10}  "
+        f"{'gaps':>4}  {'behind':>6}  {'at risk':>7}  last loaded"
+    )
     for t in status.tables:
         if not t.available:
             lines.append(f"{t.table:<20} {t.unavailable_reason}")
@@ -292,9 +347,11 @@ def format_status(status: Status) -> str:
         if not t.exists:
             lines.append(f"{t.table:<20} {'-':>5} {'-':>9}  {'not loaded':<10}")
             continue
-        lines.append(f"{t.table:<20} {t.days_loaded:>5} {t.empty_days:>5} {t.rows:>9}  {str(t.first_day or '-'):<10}  "
-                     f"{str(t.last_day or '-'):<10}  {len(t.gaps):>4}  {t.days_behind:>6}  {len(t.at_risk):>7}  "
-                     f"{_when(t.last_loaded_at)}{' (' + t.last_loaded_by + ')' if t.last_loaded_by else ''}")
+        lines.append(
+            f"{t.table:<20} {t.days_loaded:>5} {t.empty_days:>5} {t.rows:>9}  {str(t.first_day or '-'):<10}  "
+            f"{str(t.last_day or '-'):<10}  {len(t.gaps):>4}  {t.days_behind:>6}  {len(t.at_risk):>7}  "
+            f"{_when(t.last_loaded_at)}{' (' + t.last_loaded_by + ')' if t.last_loaded_by else ''}"
+        )
     lines.append("")
     if status.attention:
         lines.append(f"ATTENTION ({len(status.attention)}): exit code {EXIT_ATTENTION}")
@@ -304,8 +361,14 @@ def format_status(status: Status) -> str:
     return "\n".join(lines)
 
 
-def run_status(settings: ClaudeAnalyticsSettings, target: Target, endpoints: str | None, *,
-               max_days_behind: int = DEFAULT_MAX_DAYS_BEHIND, output_format: str = "text") -> int:
+def run_status(
+    settings: ClaudeAnalyticsSettings,
+    target: Target,
+    endpoints: str | None,
+    *,
+    max_days_behind: int = DEFAULT_MAX_DAYS_BEHIND,
+    output_format: str = "text",
+) -> int:
     chosen = select(endpoints)
     with read_only(target) as warehouse:
         status = read_status(warehouse, chosen, settings, max_days_behind=max_days_behind)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from .destinations import Target
 from .errors import UsageError, first_line
@@ -57,9 +58,11 @@ def open_warehouse(target: Target) -> Iterator[Warehouse]:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     except Exception as exc:
-        raise UsageError(f"cannot read destination {target.destination}: {first_line(exc)} — check its credentials "
-                         "(.dlt/secrets.toml or DESTINATION__* variables), that it is up, and that no load "
-                         "holds the DuckDB file") from None
+        raise UsageError(
+            f"cannot read destination {target.destination}: {first_line(exc)} — check its credentials "
+            "(.dlt/secrets.toml or DESTINATION__* variables), that it is up, and that no load "
+            "holds the DuckDB file"
+        ) from None
     try:
         yield Warehouse(client, target.destination, target.dataset_name)
     finally:
@@ -67,7 +70,9 @@ def open_warehouse(target: Target) -> Iterator[Warehouse]:
 
 
 def _hint(target: Target) -> str:
-    other = "" if target.duckdb_file == "demo.duckdb" else "; after `claude-analytics demo`, add --duckdb-file demo.duckdb"
+    other = (
+        "" if target.duckdb_file == "demo.duckdb" else "; after `claude-analytics demo`, add --duckdb-file demo.duckdb"
+    )
     return f"load it first with `claude-analytics run`{other}"
 
 
@@ -87,9 +92,11 @@ def read_only(target: Target) -> Iterator[Warehouse]:
         raise UsageError(f"there is no warehouse at {path}: {_hint(target)}")
     with open_warehouse(target) as warehouse:
         if not any(warehouse.exists(t) for t in (RUN_LOG_TABLE, *(e.table for e in ENDPOINTS))):
-            raise UsageError(f"dataset {target.dataset_name} on {target.destination}"
-                             f"{f' ({path})' if path else ''} holds nothing loaded by claude-analytics: "
-                             f"{_hint(target)}")
+            raise UsageError(
+                f"dataset {target.dataset_name} on {target.destination}"
+                f"{f' ({path})' if path else ''} holds nothing loaded by claude-analytics: "
+                f"{_hint(target)}"
+            )
         yield warehouse
 
 
@@ -112,7 +119,8 @@ def reset_dataset(target: Target) -> list[str]:
                             sql.drop_dataset()
                             dropped.append(sql.dataset_name)
         except Exception as exc:
-            raise UsageError(f"cannot reset dataset {target.dataset_name} on {target.destination}: "
-                             f"{first_line(exc)}") from None
+            raise UsageError(
+                f"cannot reset dataset {target.dataset_name} on {target.destination}: {first_line(exc)}"
+            ) from None
         pipeline.drop()
     return dropped

@@ -29,17 +29,22 @@ from pathlib import Path
 import sqlglot
 from sqlglot import exp
 
-from ..errors import first_line
-
 from sources.claude_analytics.naming import attribute_name
+
+from ..errors import first_line
 
 log = logging.getLogger("claude_analytics.views")
 
 VIEWS_DIR = Path(__file__).parent
 PREFIX = "v_"
 SOURCE_DIALECT = "duckdb"
-DIALECTS = {"duckdb": "duckdb", "motherduck": "duckdb", "postgres": "postgres", "bigquery": "bigquery",
-            "snowflake": "snowflake"}
+DIALECTS = {
+    "duckdb": "duckdb",
+    "motherduck": "duckdb",
+    "postgres": "postgres",
+    "bigquery": "bigquery",
+    "snowflake": "snowflake",
+}
 
 ORG_CHART_TABLE = "org_chart"
 ORG_CHART_KEYS = ("email", "user_id")
@@ -72,7 +77,9 @@ class View:
 
     @property
     def output_columns(self) -> list[str]:
-        return list(sqlglot.parse_one(self.sql, read=SOURCE_DIALECT).named_selects)
+        tree = sqlglot.parse_one(self.sql, read=SOURCE_DIALECT)
+        assert isinstance(tree, exp.Query), f"{self.name} is not a SELECT"
+        return list(tree.named_selects)
 
 
 @dataclass(frozen=True)
@@ -84,6 +91,7 @@ class OrgChartColumns:
 
     def select(self) -> exp.Expr:
         """The org chart as the views read it: (email, user_id, org_unit), all text."""
+
         def key(name: str, value: str) -> str:
             return f"{value} AS {name}" if name in self.keys else f"CAST(NULL AS VARCHAR) AS {name}"
 
@@ -91,7 +99,9 @@ class OrgChartColumns:
         return sqlglot.parse_one(
             f"SELECT {key('email', 'LOWER(email)')}, {key('user_id', 'CAST(user_id AS VARCHAR)')}, "
             f"CAST({exp.to_identifier(self.org_unit_attribute).sql(SOURCE_DIALECT)} AS VARCHAR) AS org_unit "
-            f"FROM {ORG_CHART_TABLE}", read=SOURCE_DIALECT)
+            f"FROM {ORG_CHART_TABLE}",
+            read=SOURCE_DIALECT,
+        )
 
 
 def _parse_file(path: Path) -> View:
@@ -147,8 +157,13 @@ def _read_org_chart_as(tree: exp.Expr, org_chart: OrgChartColumns) -> None:
             table.replace(exp.Subquery(this=org_chart.select(), alias=alias))
 
 
-def render_select(view: View, dialect: str, qualify: Callable[[str], Sequence[str]],
-                  casefold: Callable[[str], str] = str, org_chart: OrgChartColumns = OrgChartColumns()) -> str:
+def render_select(
+    view: View,
+    dialect: str,
+    qualify: Callable[[str], Sequence[str]],
+    casefold: Callable[[str], str] = str,
+    org_chart: OrgChartColumns = OrgChartColumns(),
+) -> str:
     """The view's SELECT in `dialect`, table names qualified by `qualify(name)` → path parts (already case-folded)."""
     tree = sqlglot.parse_one(view.sql, read=SOURCE_DIALECT)
     ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
@@ -158,11 +173,20 @@ def render_select(view: View, dialect: str, qualify: Callable[[str], Sequence[st
         if table.name in ctes:
             continue
         parts = [exp.to_identifier(p, quoted=True) for p in qualify(table.name)]
-        qualified = exp.Table(this=parts[-1], db=parts[-2] if len(parts) > 1 else None,
-                              catalog=parts[-3] if len(parts) > 2 else None, alias=table.args.get("alias"))
+        qualified = exp.Table(
+            this=parts[-1],
+            db=parts[-2] if len(parts) > 1 else None,
+            catalog=parts[-3] if len(parts) > 2 else None,
+            alias=table.args.get("alias"),
+        )
         table.replace(qualified)
-    qualified_names = {id(i) for t in tree.find_all(exp.Table) if t.name not in ctes
-                       for i in (t.this, t.args.get("db"), t.args.get("catalog")) if i is not None}
+    qualified_names = {
+        id(i)
+        for t in tree.find_all(exp.Table)
+        if t.name not in ctes
+        for i in (t.this, t.args.get("db"), t.args.get("catalog"))
+        if i is not None
+    }
     for ident in tree.find_all(exp.Identifier):
         if id(ident) not in qualified_names:
             ident.set("this", casefold(ident.name))
@@ -172,18 +196,30 @@ def render_select(view: View, dialect: str, qualify: Callable[[str], Sequence[st
     return tree.sql(dialect=dialect, pretty=True)
 
 
-def render_create(view: View, dialect: str, qualify: Callable[[str], Sequence[str]],
-                  casefold: Callable[[str], str] = str, org_chart: OrgChartColumns = OrgChartColumns()) -> str:
+def render_create(
+    view: View,
+    dialect: str,
+    qualify: Callable[[str], Sequence[str]],
+    casefold: Callable[[str], str] = str,
+    org_chart: OrgChartColumns = OrgChartColumns(),
+) -> str:
     """CREATE OR REPLACE VIEW <qualified v_name> AS <select>, in `dialect`."""
-    name = exp.Table(**dict(zip(("catalog", "db", "this")[-len(qualify(view.name)):],
-                                [exp.to_identifier(p, quoted=True) for p in qualify(view.name)])))
+    name = exp.Table(
+        **dict(
+            zip(
+                ("catalog", "db", "this")[-len(qualify(view.name)) :],
+                [exp.to_identifier(p, quoted=True) for p in qualify(view.name)],
+            )
+        )
+    )
     select = render_select(view, dialect, qualify, casefold, org_chart)
     create = exp.Create(this=name, kind="VIEW", replace=True, expression=sqlglot.parse_one(select, read=dialect))
     return create.sql(dialect=dialect, pretty=True)
 
 
-def offline_qualifier(dataset: str, catalog: str | None = None, casefold: Callable[[str], str] = str
-                      ) -> Callable[[str], list[str]]:
+def offline_qualifier(
+    dataset: str, catalog: str | None = None, casefold: Callable[[str], str] = str
+) -> Callable[[str], list[str]]:
     """A qualifier for rendering without a connection (tests, `python -m pipelines.views --dialect …`)."""
     return lambda table: [casefold(p) for p in ([catalog] if catalog else []) + [dataset, table]]
 
@@ -262,9 +298,12 @@ def _org_chart_columns(columns_of: Callable[[str], list[str] | None], attribute:
     keys = tuple(k for k in ORG_CHART_KEYS if k in loaded)
     if attribute not in loaded or not keys:
         lacking = f"no column {attribute} to group by" if attribute not in loaded else "no email or user_id column"
-        log.warning("org views not created (and any older ones dropped): the loaded org chart has %s (its columns: "
-                    "%s): set org_unit_attribute to one of them, or load an org chart with it", lacking,
-                    ", ".join(loaded))
+        log.warning(
+            "org views not created (and any older ones dropped): the loaded org chart has %s (its columns: "
+            "%s): set org_unit_attribute to one of them, or load an org chart with it",
+            lacking,
+            ", ".join(loaded),
+        )
         return None
     return OrgChartColumns(attribute, keys)
 
@@ -290,8 +329,6 @@ def _create(sql, view: View, statement: str) -> bool:
     return True
 
 
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Print every view's CREATE statement for a dialect: `python -m pipelines.views --dialect snowflake`."""
     import argparse
@@ -300,9 +337,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--dialect", default="duckdb", choices=sorted(set(DIALECTS.values())))
     parser.add_argument("--dataset-name", default="claude_analytics")
     parser.add_argument("--catalog", default=None, help="project (BigQuery) or database (Snowflake)")
-    parser.add_argument("--org-unit-attribute", default=DEFAULT_ORG_UNIT_ATTRIBUTE,
-                        help="the org chart column the org views group by (default: %(default)s); the org chart is "
-                             "assumed to have both key columns, email and user_id")
+    parser.add_argument(
+        "--org-unit-attribute",
+        default=DEFAULT_ORG_UNIT_ATTRIBUTE,
+        help="the org chart column the org views group by (default: %(default)s); the org chart is "
+        "assumed to have both key columns, email and user_id",
+    )
     args = parser.parse_args(argv)
     fold = str.upper if args.dialect == "snowflake" else str
     qualify = offline_qualifier(args.dataset_name, args.catalog, fold)

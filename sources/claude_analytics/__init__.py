@@ -14,7 +14,8 @@ exact, people pseudonymized when asked.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Optional, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import dlt
 import pyarrow as pa
@@ -31,8 +32,16 @@ from .org_chart import org_chart_resource, read_org_chart
 from .privacy import mode
 from .settings import DEFAULT_BASE_URL, MAX_PAGE_SIZE, make_settings
 
-__all__ = ["claude_analytics", "claude_analytics_batches", "ENDPOINTS", "Extraction", "Batch", "Calendar",
-           "Progress", "SOURCE_NAME"]
+__all__ = [
+    "claude_analytics",
+    "claude_analytics_batches",
+    "ENDPOINTS",
+    "Extraction",
+    "Batch",
+    "Calendar",
+    "Progress",
+    "SOURCE_NAME",
+]
 
 SOURCE_NAME = "claude_analytics"
 
@@ -46,14 +55,14 @@ def claude_analytics(
     lookback_days: int = 3,
     cost_lookback_days: int = 30,
     history_days: str = "auto",
-    start_date: Optional[str] = None,
+    start_date: str | None = None,
     page_size: int = MAX_PAGE_SIZE,
-    endpoints: Optional[str] = None,
-    range_start: Optional[str] = None,
-    range_end: Optional[str] = None,
+    endpoints: str | None = None,
+    range_start: str | None = None,
+    range_end: str | None = None,
     pseudonymize: bool = False,
-    pseudonym_key: Optional[TSecretStrValue] = None,
-    org_chart_path: Optional[str] = None,
+    pseudonym_key: TSecretStrValue | None = None,
+    org_chart_path: str | None = None,
     org_unit_attribute: str = "department",
 ) -> list[DltResource]:
     """The Claude Enterprise Analytics API as a dlt source.
@@ -74,12 +83,21 @@ def claude_analytics(
         One merge resource per endpoint. Without a range each loads from its cursor (minus the re-fetch
         window, after the days earlier runs left missing) to the newest day the API serves.
     """
-    settings = make_settings(api_key=api_key, base_url=base_url, requests_per_minute=requests_per_minute,
-                             availability_lag_days=availability_lag_days, lookback_days=lookback_days,
-                             cost_lookback_days=cost_lookback_days, history_days=history_days,
-                             start_date=start_date, page_size=page_size, pseudonymize=pseudonymize,
-                             pseudonym_key=pseudonym_key, org_chart_path=org_chart_path,
-                             org_unit_attribute=org_unit_attribute)
+    settings = make_settings(
+        api_key=api_key,
+        base_url=base_url,
+        requests_per_minute=requests_per_minute,
+        availability_lag_days=availability_lag_days,
+        lookback_days=lookback_days,
+        cost_lookback_days=cost_lookback_days,
+        history_days=history_days,
+        start_date=start_date,
+        page_size=page_size,
+        pseudonymize=pseudonymize,
+        pseudonym_key=pseudonym_key,
+        org_chart_path=org_chart_path,
+        org_unit_attribute=org_unit_attribute,
+    )
     chosen = select(endpoints)
     start, end = parse_range(range_start, range_end)
     loads = PerLoad(lambda: Extraction(settings, chosen, known_types=schema_types(dlt.current.source_schema())))
@@ -91,19 +109,22 @@ def claude_analytics(
             plan = extraction.plan(endpoint, Progress.of(dlt.current.resource_state()), start, end)
             return sequential(extraction.fetch, endpoint, plan)
 
-        return endpoint_resource(endpoint, batches, lambda: loads.current().calendar.edges_of(endpoint).earliest,
-                                 privacy)
+        return endpoint_resource(
+            endpoint, batches, lambda: loads.current().calendar.edges_of(endpoint).earliest, privacy
+        )
 
     resources = [resource(e) for e in chosen]
     if org_chart_path:
-        resources.append(org_chart_resource(lambda: read_org_chart(org_chart_path, pseudonymizer_of(settings),
-                                                                   org_unit_attribute)))
+        resources.append(
+            org_chart_resource(lambda: read_org_chart(org_chart_path, pseudonymizer_of(settings), org_unit_attribute))
+        )
     return resources
 
 
 @dlt.source(name=SOURCE_NAME, max_table_nesting=0)
-def claude_analytics_batches(batches: Sequence[Batch], calendar: Calendar, privacy: str,
-                             org_chart: Optional[pa.Table]) -> list[DltResource]:
+def claude_analytics_batches(
+    batches: Sequence[Batch], calendar: Calendar, privacy: str, org_chart: pa.Table | None
+) -> list[DltResource]:
     """The source's resources over batches already fetched (in plan order) by `Extraction.fetch`.
 
     `privacy`: `privacy.mode(extraction.pseudonymizer)`; `org_chart`: a table `read_org_chart` checked.
@@ -113,8 +134,9 @@ def claude_analytics_batches(batches: Sequence[Batch], calendar: Calendar, priva
         by_table.setdefault(batch.endpoint.table, []).append(batch)
 
     def resource(endpoint: Endpoint) -> Any:
-        return endpoint_resource(endpoint, lambda: by_table[endpoint.table],
-                                 lambda: calendar.edges_of(endpoint).earliest, privacy)
+        return endpoint_resource(
+            endpoint, lambda: by_table[endpoint.table], lambda: calendar.edges_of(endpoint).earliest, privacy
+        )
 
     resources = [resource(e) for e in ENDPOINTS if e.table in by_table]
     if org_chart is not None:

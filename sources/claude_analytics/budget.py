@@ -17,8 +17,7 @@ import hashlib
 import threading
 import time
 from collections import deque
-from typing import Callable
-
+from collections.abc import Callable
 
 PRIORITY_YIELD_SECONDS = 0.02  # how long a request waits when a free slot goes to a priority request
 

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from .client import AnalyticsClient, DayNotAvailable, DayTooOld
 from .days import API_FLOOR, ONE_DAY, Edges, earliest_day
@@ -51,8 +51,12 @@ class Calendar:
 
 
 def _probe(client: AnalyticsClient, day: dt.date) -> None:
-    client.get(PROBE_PATH, {"starting_date": day.isoformat(), "ending_date": (day + ONE_DAY).isoformat()},
-               where=f"{PROBE_PATH} {day}", day=day)
+    client.get(
+        PROBE_PATH,
+        {"starting_date": day.isoformat(), "ending_date": (day + ONE_DAY).isoformat()},
+        where=f"{PROBE_PATH} {day}",
+        day=day,
+    )
 
 
 def learn_latest(client: AnalyticsClient, newest: dt.date) -> dt.date:
@@ -66,8 +70,12 @@ def learn_latest(client: AnalyticsClient, newest: dt.date) -> dt.date:
             if exc.latest is not None and exc.latest < day:
                 return exc.latest
             day -= ONE_DAY
-    raise DayNotAvailable(f"{PROBE_PATH}: no day from {day + ONE_DAY} to {newest} is available yet; check "
-                          "availability_lag_days or try again later", latest=None, path=PROBE_PATH)
+    raise DayNotAvailable(
+        f"{PROBE_PATH}: no day from {day + ONE_DAY} to {newest} is available yet; check "
+        "availability_lag_days or try again later",
+        latest=None,
+        path=PROBE_PATH,
+    )
 
 
 def learn_earliest(client: AnalyticsClient, latest: dt.date) -> dt.date:
@@ -89,8 +97,9 @@ def learn_earliest(client: AnalyticsClient, latest: dt.date) -> dt.date:
     return served
 
 
-def learn_calendar(client: AnalyticsClient, settings: ClaudeAnalyticsSettings, families: Iterable[Family],
-                   today: dt.date) -> Calendar:
+def learn_calendar(
+    client: AnalyticsClient, settings: ClaudeAnalyticsSettings, families: Iterable[Family], today: dt.date
+) -> Calendar:
     families = set(families)
     learnt = []
     lag = settings.lag_days
@@ -106,9 +115,18 @@ def learn_calendar(client: AnalyticsClient, settings: ClaudeAnalyticsSettings, f
         learnt.append("earliest")
     else:
         earliest = earliest_day(today, history, start)
-    edges = {"engagement": Edges(earliest, latest, history),
-             "cost": Edges(earliest_day(today, COST_HISTORY_DAYS, start), today - ONE_DAY, COST_HISTORY_DAYS)}
-    log.info("the API serves %s..%s (engagement%s) and %s..%s (cost & usage reports)", earliest, latest,
-             f", learnt: {' and '.join(learnt)}" if learnt else "", edges["cost"].earliest, edges["cost"].latest)
-    return Calendar(today, edges, {"engagement": settings.lookback_days, "cost": settings.cost_lookback_days},
-                    tuple(learnt))
+    edges = {
+        "engagement": Edges(earliest, latest, history),
+        "cost": Edges(earliest_day(today, COST_HISTORY_DAYS, start), today - ONE_DAY, COST_HISTORY_DAYS),
+    }
+    log.info(
+        "the API serves %s..%s (engagement%s) and %s..%s (cost & usage reports)",
+        earliest,
+        latest,
+        f", learnt: {' and '.join(learnt)}" if learnt else "",
+        edges["cost"].earliest,
+        edges["cost"].latest,
+    )
+    return Calendar(
+        today, edges, {"engagement": settings.lookback_days, "cost": settings.cost_lookback_days}, tuple(learnt)
+    )

@@ -20,6 +20,7 @@ Errors, as a tree:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import random
@@ -27,9 +28,10 @@ import re
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 import httpx
 
@@ -51,8 +53,9 @@ KEY_HELP = (
 class AnalyticsAPIError(Exception):
     """Base of every error the client raises; `str()` is a one-line message."""
 
-    def __init__(self, message: str, *, status: int | None = None, request_id: str | None = None,
-                 path: str | None = None):
+    def __init__(
+        self, message: str, *, status: int | None = None, request_id: str | None = None, path: str | None = None
+    ):
         super().__init__(message)
         self.status = status
         self.request_id = request_id
@@ -148,10 +151,8 @@ _DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2})(?:T[0-9:.]+(?:Z|[+-]\d{2}:?\d{2})?)?\
 def _named_days(message: str) -> list[dt.date]:
     days = []
     for text in _DATE.findall(message):
-        try:
+        with contextlib.suppress(ValueError):
             days.append(dt.date.fromisoformat(text))
-        except ValueError:
-            pass
     return days
 
 
@@ -184,11 +185,33 @@ def classify_bad_request(message: str, requested: dt.date | None) -> str:
     text = message.lower()
     if "cursor" in text or "page token" in text or "'page'" in text:
         return "cursor"
-    if any(k in text for k in ("not yet available", "not available yet", "most recent", "latest available",
-                               "in the future", "too recent", "not yet been")):
+    if any(
+        k in text
+        for k in (
+            "not yet available",
+            "not available yet",
+            "most recent",
+            "latest available",
+            "in the future",
+            "too recent",
+            "not yet been",
+        )
+    ):
         return "not_available"
-    if any(k in text for k in ("too old", "older than", "history window", "retention", "earliest available",
-                               "before 2026-01-01", "no longer available", "within the last", "earliest allowed")):
+    if any(
+        k in text
+        for k in (
+            "too old",
+            "older than",
+            "history window",
+            "retention",
+            "earliest available",
+            "before 2026-01-01",
+            "no longer available",
+            "within the last",
+            "earliest allowed",
+        )
+    ):
         return "too_old"
     named = set(_named_days(message)) - {requested}
     if requested is not None and named:
@@ -254,8 +277,10 @@ class AnalyticsClient:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         if not api_key:
-            raise AccessDenied(f"no API key is configured: set SOURCES__CLAUDE_ANALYTICS__API_KEY or "
-                               f"api_key in .dlt/secrets.toml; {KEY_HELP}")
+            raise AccessDenied(
+                f"no API key is configured: set SOURCES__CLAUDE_ANALYTICS__API_KEY or "
+                f"api_key in .dlt/secrets.toml; {KEY_HELP}"
+            )
         self.base_url = base_url.rstrip("/")
         self.budget = budget
         self.retry = retry or DEFAULT_RETRY
@@ -277,7 +302,7 @@ class AnalyticsClient:
     def close(self) -> None:
         self._http.close()
 
-    def __enter__(self) -> "AnalyticsClient":
+    def __enter__(self) -> AnalyticsClient:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -292,8 +317,15 @@ class AnalyticsClient:
     def _backoff(self, attempt: int) -> float:
         return min(self.retry.backoff_max, self.retry.backoff_base * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
 
-    def get(self, path: str, params: dict[str, Any], *, where: str | None = None, day: dt.date | None = None,
-            priority: bool = False) -> dict:
+    def get(
+        self,
+        path: str,
+        params: dict[str, Any],
+        *,
+        where: str | None = None,
+        day: dt.date | None = None,
+        priority: bool = False,
+    ) -> dict:
         """GET one page as a JSON object; retries transient failures within the retry budget.
 
         `day` is the day the request is about (to read 400 answers); `priority` jumps the budget's queue.
@@ -314,7 +346,9 @@ class AnalyticsClient:
                 if isinstance(exc, httpx.ConnectError) and not self._answered and failures >= 1:
                     raise Unreachable(
                         f"cannot connect to {self.base_url} ({first_line(exc)}): check base_url "
-                        "(SOURCES__CLAUDE_ANALYTICS__BASE_URL) and the network", path=path) from None
+                        "(SOURCES__CLAUDE_ANALYTICS__BASE_URL) and the network",
+                        path=path,
+                    ) from None
             else:
                 self._answered = True
                 status = response.status_code
@@ -337,10 +371,18 @@ class AnalyticsClient:
             if failures >= self.retry.max_attempts:
                 raise RetriesExhausted(
                     f"{where}: {reason} on {failures} attempts; the API or the network is failing — "
-                    "run again later (days loaded so far are kept)", path=path)
+                    "run again later (days loaded so far are kept)",
+                    path=path,
+                )
             wait = self._backoff(failures)
-            log.info("%s: %s, retrying in %.1f s (attempt %d of %d)", where, reason, wait, failures + 1,
-                     self.retry.max_attempts)
+            log.info(
+                "%s: %s, retrying in %.1f s (attempt %d of %d)",
+                where,
+                reason,
+                wait,
+                failures + 1,
+                self.retry.max_attempts,
+            )
             self._sleep(wait)
 
     def _json(self, response: httpx.Response, where: str, path: str) -> dict | None:
@@ -349,8 +391,12 @@ class AnalyticsClient:
         except ValueError:
             return None  # truncated: retried
         if not isinstance(body, dict):
-            raise UnexpectedResponse(f"{where}: the API answered with a JSON {type(body).__name__}, not an object; "
-                                     f"check base_url ({self.base_url})", status=200, path=path)
+            raise UnexpectedResponse(
+                f"{where}: the API answered with a JSON {type(body).__name__}, not an object; "
+                f"check base_url ({self.base_url})",
+                status=200,
+                path=path,
+            )
         return body
 
     def _wait_rate_limited(self, response: httpx.Response, where: str, path: str, times: int) -> None:
@@ -358,7 +404,9 @@ class AnalyticsClient:
             raise RetriesExhausted(
                 f"{where}: still rate limited (HTTP 429) after {times - 1} waits; another tool may be using "
                 "the organization's 60 requests/minute: lower requests_per_minute or run later",
-                status=429, path=path)
+                status=429,
+                path=path,
+            )
         wait = _retry_after(response) or self._backoff(times)
         log.warning("%s: rate limited (HTTP 429), all requests wait %.1f s", where, wait)
         self.budget.pause(wait)
@@ -370,28 +418,44 @@ class AnalyticsClient:
         kw: dict[str, Any] = dict(status=status, request_id=request_id, path=path)
         if status in (401, 403, 404):
             if self._accepted and path not in self._accepted:
-                return EndpointUnavailable(f"{path} is not available to this organization (HTTP {status}: "
-                                           f"{message}){rid}", **kw)
-            return AccessDenied(f"the Analytics API rejected the key (HTTP {status} on {path}): {KEY_HELP}; "
-                                f"if the key is right, check base_url ({self.base_url})", **kw)
+                return EndpointUnavailable(
+                    f"{path} is not available to this organization (HTTP {status}: {message}){rid}", **kw
+                )
+            return AccessDenied(
+                f"the Analytics API rejected the key (HTTP {status} on {path}): {KEY_HELP}; "
+                f"if the key is right, check base_url ({self.base_url})",
+                **kw,
+            )
         if status == 410:
             return CursorRejected(f"{where}: the page cursor expired (HTTP 410){rid}", **kw)
         if status == 400:
             kind = classify_bad_request(message, day)
             if kind == "not_available":
-                return DayNotAvailable(f"{where}: not available yet: {message}{rid}",
-                                       latest=latest_named(message, day), **kw)
+                return DayNotAvailable(
+                    f"{where}: not available yet: {message}{rid}", latest=latest_named(message, day), **kw
+                )
             if kind == "too_old":
-                return DayTooOld(f"{where}: outside the days the API serves: {message}{rid}",
-                                 earliest=earliest_named(message, day), **kw)
+                return DayTooOld(
+                    f"{where}: outside the days the API serves: {message}{rid}",
+                    earliest=earliest_named(message, day),
+                    **kw,
+                )
             if kind == "cursor":
                 return CursorRejected(f"{where}: the page cursor was rejected: {message}{rid}", **kw)
         return InvalidRequest(f"{where}: the API answered HTTP {status}: {message}{rid}", **kw)
 
     # -- pagination ---------------------------------------------------------------------------------
 
-    def pages(self, path: str, params: dict[str, Any], on_page: Callable[[dict], T], *, where: str | None = None,
-              day: dt.date | None = None, max_pages: int | None = None) -> list[T]:
+    def pages(
+        self,
+        path: str,
+        params: dict[str, Any],
+        on_page: Callable[[dict], T],
+        *,
+        where: str | None = None,
+        day: dt.date | None = None,
+        max_pages: int | None = None,
+    ) -> list[T]:
         """Every page of one query, each turned by `on_page` into what the caller keeps (raw JSON is dropped).
 
         Follows `next_page` while it is set, whatever `has_more` says (the engagement endpoints send none; the
@@ -419,5 +483,8 @@ class AnalyticsClient:
                     raise CursorRejected(
                         f"{where}: the API rejected or expired the page cursor on {restarts} attempts in a row "
                         f"({exc.status and f'HTTP {exc.status}'}); restarted from page 1 {restarts - 1} times",
-                        status=exc.status, request_id=exc.request_id, path=path) from None
+                        status=exc.status,
+                        request_id=exc.request_id,
+                        path=path,
+                    ) from None
                 log.info("%s: %s; restarting from page 1 with priority", where, exc)

@@ -7,8 +7,9 @@ is learnt elsewhere (`calendar.py`) and comes in as `Edges`.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Iterator, MutableMapping
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator, MutableMapping
+from typing import Any
 
 API_FLOOR = dt.date(2026, 1, 1)  # the API serves nothing before this day
 ONE_DAY = dt.timedelta(days=1)
@@ -133,10 +134,12 @@ class Progress:
     MISSING = "missing_days"
 
     @classmethod
-    def of(cls, state: MutableMapping[str, Any]) -> "Progress":
+    def of(cls, state: MutableMapping[str, Any]) -> Progress:
         last = state.get(cls.LAST)
-        return cls(dt.date.fromisoformat(last) if last else None,
-                   tuple(dt.date.fromisoformat(d) for d in state.get(cls.MISSING) or ()))
+        return cls(
+            dt.date.fromisoformat(last) if last else None,
+            tuple(dt.date.fromisoformat(d) for d in state.get(cls.MISSING) or ()),
+        )
 
     def save(self, state: MutableMapping[str, Any]) -> None:
         if self.last_day is not None:
@@ -146,7 +149,7 @@ class Progress:
         else:
             state.pop(self.MISSING, None)
 
-    def after(self, covered: Unit, earliest: dt.date, *, failed: bool = False) -> "Progress":
+    def after(self, covered: Unit, earliest: dt.date, *, failed: bool = False) -> Progress:
         """The cursor once `covered` was committed: loaded, or `failed` (its days become missing).
 
         With no cursor yet, `covered` sets it only when it starts at the earliest day the API serves, so an
@@ -164,8 +167,14 @@ class Progress:
         return Progress(last, tuple(sorted(d for d in missing if last is not None and earliest <= d <= last)))
 
 
-def plan_units(max_window_days: int, progress: Progress, edges: Edges, lookback_days: int,
-               start: dt.date | None = None, end: dt.date | None = None) -> list[Unit]:
+def plan_units(
+    max_window_days: int,
+    progress: Progress,
+    edges: Edges,
+    lookback_days: int,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+) -> list[Unit]:
     """The units one endpoint loads, oldest first.
 
     An explicit range (`start`/`end`, a backfill) is clamped to the served days. Otherwise (the nightly

@@ -114,8 +114,11 @@ USER_FIELDS: tuple[Field, ...] = (
     _f("claude_code_metrics.core_metrics.lines_of_code.added_count", "bigint", "Claude Code: lines of code added"),
     _f("claude_code_metrics.core_metrics.lines_of_code.removed_count", "bigint", "Claude Code: lines of code removed"),
     *[
-        _f(f"claude_code_metrics.tool_actions.{tool}.{outcome}_count", "bigint",
-           f"Claude Code: {tool.replace('_', ' ')} suggestions {outcome}")
+        _f(
+            f"claude_code_metrics.tool_actions.{tool}.{outcome}_count",
+            "bigint",
+            f"Claude Code: {tool.replace('_', ' ')} suggestions {outcome}",
+        )
         for tool in ("edit_tool", "multi_edit_tool", "write_tool", "notebook_edit_tool")
         for outcome in ("accepted", "rejected")
     ],
@@ -151,15 +154,25 @@ USER_FIELDS: tuple[Field, ...] = (
     _f("last_activity_date", "date", "The user's most recent day with any activity (NULL while not offered)"),
 )
 
-_PRODUCTS = {"": "", "cowork_": "Cowork", "chat_": "chat", "claude_code_": "Claude Code",
-             "claude_design_": "Claude Design", "office_agent_": "the Office agent", "science_": "Claude for Science",
-             "chat_cowork_unified_": "chat and Cowork combined"}
+_PRODUCTS = {
+    "": "",
+    "cowork_": "Cowork",
+    "chat_": "chat",
+    "claude_code_": "Claude Code",
+    "claude_design_": "Claude Design",
+    "office_agent_": "the Office agent",
+    "science_": "Claude for Science",
+    "chat_cowork_unified_": "chat and Cowork combined",
+}
 _SPANS = {"daily": "the day", "weekly": "the 7 days", "monthly": "the 30 days"}
 
 SUMMARY_FIELDS: tuple[Field, ...] = (
     *[
-        _f(f"{prefix}{period}_active_user_count", "bigint",
-           f"Distinct active users{' of ' + product if product else ''} over {span} ending on the date")
+        _f(
+            f"{prefix}{period}_active_user_count",
+            "bigint",
+            f"Distinct active users{' of ' + product if product else ''} over {span} ending on the date",
+        )
         for prefix, product in _PRODUCTS.items()
         for period, span in _SPANS.items()
     ],
@@ -189,14 +202,23 @@ def _usage_fields(kind: str) -> list[Field]:
     """The per-product breakdown skills and connectors share."""
     return [
         _f("distinct_user_count", "bigint", f"Distinct users of the {kind} on the date"),
-        _f(f"chat_metrics.distinct_conversation_{kind}_used_count", "bigint",
-           f"Chat conversations that used the {kind}"),
-        _f(f"claude_code_metrics.distinct_session_{kind}_used_count", "bigint",
-           f"Claude Code sessions that used the {kind}"),
+        _f(
+            f"chat_metrics.distinct_conversation_{kind}_used_count",
+            "bigint",
+            f"Chat conversations that used the {kind}",
+        ),
+        _f(
+            f"claude_code_metrics.distinct_session_{kind}_used_count",
+            "bigint",
+            f"Claude Code sessions that used the {kind}",
+        ),
         _f(f"cowork_metrics.distinct_session_{kind}_used_count", "bigint", f"Cowork sessions that used the {kind}"),
         *[
-            _f(f"office_metrics.{p}.distinct_session_{kind}_used_count", "bigint",
-               f"Claude in {p.title()} sessions that used the {kind}")
+            _f(
+                f"office_metrics.{p}.distinct_session_{kind}_used_count",
+                "bigint",
+                f"Claude in {p.title()} sessions that used the {kind}",
+            )
             for p in _OFFICE_PRODUCTS
         ],
     ]
@@ -209,10 +231,18 @@ SKILL_FIELDS: tuple[Field, ...] = (
     _f("share_status", "text", "How the skill is shared"),
     _f("invocation_count", "bigint", "Skill invocations (NULL while not enabled)"),
     _f("enable_count", "bigint", "Times the skill was enabled (NULL while not enabled)"),
-    _f("estimated_overage_spend", "decimal", "Estimated overage spend in currency units (API cents ÷ 100)",
-       money_in_cents=True),
-    _f("attributed_list_price", "decimal", "Attributed list price in currency units (API cents ÷ 100)",
-       money_in_cents=True),
+    _f(
+        "estimated_overage_spend",
+        "decimal",
+        "Estimated overage spend in currency units (API cents ÷ 100)",
+        money_in_cents=True,
+    ),
+    _f(
+        "attributed_list_price",
+        "decimal",
+        "Attributed list price in currency units (API cents ÷ 100)",
+        money_in_cents=True,
+    ),
     _f("currency", "text", "Currency of the money columns (ISO 4217)"),
 )
 
@@ -246,8 +276,12 @@ ARTIFACT_FIELDS: tuple[Field, ...] = (
 )
 
 _DIMENSIONS: tuple[Field, ...] = (
-    _f("product", "text", "Product (chat, claude_code, cowork, office_agent, claude_in_chrome, claude_design, "
-       "claude_tag, other); NULL for traffic not attributed to a product"),
+    _f(
+        "product",
+        "text",
+        "Product (chat, claude_code, cowork, office_agent, claude_in_chrome, claude_design, "
+        "claude_tag, other); NULL for traffic not attributed to a product",
+    ),
     _f("model", "text", "Model"),
     _f("context_window", "text", "Context window (0-200k, 200k-1M); NULL unless grouped by it"),
     _f("inference_geo", "text", "Inference geography (global, us); NULL unless grouped by it"),
@@ -255,9 +289,13 @@ _DIMENSIONS: tuple[Field, ...] = (
 )
 _COST_DIMENSIONS: tuple[Field, ...] = (
     _f("cost_type", "text", "Cost type: tokens, web_search, code_execution"),
-    _f("token_type", "text", "Token type (uncached_input_tokens, output_tokens, cache_read_input_tokens, "
-       "cache_creation.ephemeral_5m_input_tokens, cache_creation.ephemeral_1h_input_tokens); NULL unless the cost "
-       "type is tokens"),
+    _f(
+        "token_type",
+        "text",
+        "Token type (uncached_input_tokens, output_tokens, cache_read_input_tokens, "
+        "cache_creation.ephemeral_5m_input_tokens, cache_creation.ephemeral_1h_input_tokens); NULL unless the cost "
+        "type is tokens",
+    ),
 )
 _TOKENS: tuple[Field, ...] = (
     _f("uncached_input_tokens", "bigint", "Input tokens not read from the cache"),
@@ -272,8 +310,12 @@ _TOOLS_AND_REQUESTS: tuple[Field, ...] = (
 )
 _MONEY: tuple[Field, ...] = (
     _f("currency", "text", "Currency of the money columns (USD)"),
-    _f("amount", "decimal", "Cost in US dollars after negotiated discounts, before credits (API cents ÷ 100, exact)",
-       money_in_cents=True),
+    _f(
+        "amount",
+        "decimal",
+        "Cost in US dollars after negotiated discounts, before credits (API cents ÷ 100, exact)",
+        money_in_cents=True,
+    ),
     _f("list_amount", "decimal", "Cost at list price in US dollars (API cents ÷ 100, exact)", money_in_cents=True),
     _f("requests", "bigint", "Requests (NULL when grouped by cost type or token type)"),
 )
@@ -282,12 +324,28 @@ _ENVELOPE: tuple[Field, ...] = (
     _f("organization_id", "text", "The organization the report describes"),
 )
 _ACTOR: tuple[Field, ...] = (
-    _f("actor.user_id", "text", "User id (user_…) of the person the usage is attributed to", column="user_id",
-       personal=True),
-    _f("actor.email_address", "text", "Their email address (the deprecated actor.email where that is all the API "
-       "sends); NULL for deleted accounts and service accounts", column="user_email", personal=True),
-    _f("actor.name", "text", "Their name; `Deleted User` or NULL for removed accounts", column="user_name",
-       personal=True),
+    _f(
+        "actor.user_id",
+        "text",
+        "User id (user_…) of the person the usage is attributed to",
+        column="user_id",
+        personal=True,
+    ),
+    _f(
+        "actor.email_address",
+        "text",
+        "Their email address (the deprecated actor.email where that is all the API "
+        "sends); NULL for deleted accounts and service accounts",
+        column="user_email",
+        personal=True,
+    ),
+    _f(
+        "actor.name",
+        "text",
+        "Their name; `Deleted User` or NULL for removed accounts",
+        column="user_name",
+        personal=True,
+    ),
     _f("actor.deleted", "bool", "Whether the account was removed or deleted", column="user_deleted"),
     _f("actor.type", "text", "Kind of actor (user_actor)", column="actor_type"),
 )
@@ -295,43 +353,118 @@ _ACTOR: tuple[Field, ...] = (
 USAGE_REPORT_FIELDS = (*_DIMENSIONS, *_TOKENS, *_TOOLS_AND_REQUESTS, *_ENVELOPE)
 COST_REPORT_FIELDS = (*_DIMENSIONS, *_COST_DIMENSIONS, *_MONEY, *_ENVELOPE)
 USER_USAGE_REPORT_FIELDS = (
-    *_ACTOR, *_DIMENSIONS, *_TOKENS,
+    *_ACTOR,
+    *_DIMENSIONS,
+    *_TOKENS,
     _f("total_tokens", "bigint", "All tokens: uncached input, cache creation, cache reads and output"),
-    *_TOOLS_AND_REQUESTS, *_ENVELOPE,
+    *_TOOLS_AND_REQUESTS,
+    *_ENVELOPE,
 )
 USER_COST_REPORT_FIELDS = (*_ACTOR, *_DIMENSIONS, *_COST_DIMENSIONS, *_MONEY, *_ENVELOPE)
 
 _REPORT = dict(max_window_days=31)
 
 ENDPOINTS: tuple[Endpoint, ...] = (
-    Endpoint("users", "/users", "user_activity", ("user_id",),
-             "Per-user activity for one UTC day: one row per active user", fields=USER_FIELDS),
-    Endpoint("summaries", "/summaries", "activity_summary", (),
-             "Organization-wide active users, seats and adoption per UTC day: one row per day",
-             kind="summary", max_window_days=31, fields=SUMMARY_FIELDS),
-    Endpoint("chat_projects", "/apps/chat/projects", "chat_project_usage", ("project_id",),
-             "Chat project usage per UTC day: one row per project used that day", fields=PROJECT_FIELDS),
-    Endpoint("skills", "/skills", "skill_usage", ("skill_name",),
-             "Skill usage per UTC day: one row per skill used that day", fields=SKILL_FIELDS),
-    Endpoint("connectors", "/connectors", "connector_usage", ("connector_name",),
-             "Connector (MCP) usage per UTC day: one row per connector used that day", fields=CONNECTOR_FIELDS),
-    Endpoint("plugins", "/plugins", "plugin_usage", ("plugin_name",),
-             "Plugin usage per UTC day: one row per plugin used that day", fields=PLUGIN_FIELDS),
-    Endpoint("artifacts", "/artifacts", "artifact_activity", ("artifact_type", "is_shared"),
-             "Artifact creation per UTC day: one row per artifact type and shared flag", fields=ARTIFACT_FIELDS),
-    Endpoint("usage_report", "/usage_report", "usage_report", ("product", "model"),
-             "Organization-wide token usage per UTC day, product and model (API keys and automation included)",
-             kind="bucket_report", group_by=("product", "model"), fields=USAGE_REPORT_FIELDS, **_REPORT),
-    Endpoint("cost_report", "/cost_report", "cost_report", ("product", "model", "cost_type", "token_type"),
-             "Organization-wide cost per UTC day, product, model, cost type and token type",
-             kind="bucket_report", group_by=("product", "model", "cost_type", "token_type"),
-             fields=COST_REPORT_FIELDS, **_REPORT),
-    Endpoint("user_usage_report", "/user_usage_report", "user_usage_report", ("user_id", "product", "model"),
-             "Token usage per UTC day, user, product and model", kind="user_report",
-             group_by=("product", "model"), fields=USER_USAGE_REPORT_FIELDS),
-    Endpoint("user_cost_report", "/user_cost_report", "user_cost_report", ("user_id", "product", "model"),
-             "Cost per UTC day, user, product and model", kind="user_report", group_by=("product", "model"),
-             fields=USER_COST_REPORT_FIELDS),
+    Endpoint(
+        "users",
+        "/users",
+        "user_activity",
+        ("user_id",),
+        "Per-user activity for one UTC day: one row per active user",
+        fields=USER_FIELDS,
+    ),
+    Endpoint(
+        "summaries",
+        "/summaries",
+        "activity_summary",
+        (),
+        "Organization-wide active users, seats and adoption per UTC day: one row per day",
+        kind="summary",
+        max_window_days=31,
+        fields=SUMMARY_FIELDS,
+    ),
+    Endpoint(
+        "chat_projects",
+        "/apps/chat/projects",
+        "chat_project_usage",
+        ("project_id",),
+        "Chat project usage per UTC day: one row per project used that day",
+        fields=PROJECT_FIELDS,
+    ),
+    Endpoint(
+        "skills",
+        "/skills",
+        "skill_usage",
+        ("skill_name",),
+        "Skill usage per UTC day: one row per skill used that day",
+        fields=SKILL_FIELDS,
+    ),
+    Endpoint(
+        "connectors",
+        "/connectors",
+        "connector_usage",
+        ("connector_name",),
+        "Connector (MCP) usage per UTC day: one row per connector used that day",
+        fields=CONNECTOR_FIELDS,
+    ),
+    Endpoint(
+        "plugins",
+        "/plugins",
+        "plugin_usage",
+        ("plugin_name",),
+        "Plugin usage per UTC day: one row per plugin used that day",
+        fields=PLUGIN_FIELDS,
+    ),
+    Endpoint(
+        "artifacts",
+        "/artifacts",
+        "artifact_activity",
+        ("artifact_type", "is_shared"),
+        "Artifact creation per UTC day: one row per artifact type and shared flag",
+        fields=ARTIFACT_FIELDS,
+    ),
+    Endpoint(
+        "usage_report",
+        "/usage_report",
+        "usage_report",
+        ("product", "model"),
+        "Organization-wide token usage per UTC day, product and model (API keys and automation included)",
+        kind="bucket_report",
+        group_by=("product", "model"),
+        fields=USAGE_REPORT_FIELDS,
+        **_REPORT,
+    ),
+    Endpoint(
+        "cost_report",
+        "/cost_report",
+        "cost_report",
+        ("product", "model", "cost_type", "token_type"),
+        "Organization-wide cost per UTC day, product, model, cost type and token type",
+        kind="bucket_report",
+        group_by=("product", "model", "cost_type", "token_type"),
+        fields=COST_REPORT_FIELDS,
+        **_REPORT,
+    ),
+    Endpoint(
+        "user_usage_report",
+        "/user_usage_report",
+        "user_usage_report",
+        ("user_id", "product", "model"),
+        "Token usage per UTC day, user, product and model",
+        kind="user_report",
+        group_by=("product", "model"),
+        fields=USER_USAGE_REPORT_FIELDS,
+    ),
+    Endpoint(
+        "user_cost_report",
+        "/user_cost_report",
+        "user_cost_report",
+        ("user_id", "product", "model"),
+        "Cost per UTC day, user, product and model",
+        kind="user_report",
+        group_by=("product", "model"),
+        fields=USER_COST_REPORT_FIELDS,
+    ),
 )
 
 BY_NAME: dict[str, Endpoint] = {e.name: e for e in ENDPOINTS}

@@ -8,15 +8,16 @@ between its chunks.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from functools import cached_property
-from typing import Any, Callable
+from typing import Any
 
 import dlt
 
+from . import days
 from .budget import shared_budget
 from .calendar import Calendar, learn_calendar
 from .client import AnalyticsClient, RetryPolicy
-from . import days
 from .days import API_FLOOR, Progress, Unit, parse_day, plan_units
 from .endpoints import Endpoint
 from .fetch import UnitFetcher
@@ -46,8 +47,10 @@ def schema_types(schema: Any) -> dict[str, dict[str, str]]:
     """table → column → dlt type, as the destination has them (a dlt schema; {} before the first load)."""
     if schema is None:
         return {}
-    return {name: {c: col["data_type"] for c, col in table.get("columns", {}).items() if col.get("data_type")}
-            for name, table in schema.tables.items()}
+    return {
+        name: {c: col["data_type"] for c, col in table.get("columns", {}).items() if col.get("data_type")}
+        for name, table in schema.tables.items()
+    }
 
 
 def pseudonymizer_of(settings: ClaudeAnalyticsSettings) -> Pseudonymizer | None:
@@ -56,9 +59,15 @@ def pseudonymizer_of(settings: ClaudeAnalyticsSettings) -> Pseudonymizer | None:
 
 
 class Extraction:
-    def __init__(self, settings: ClaudeAnalyticsSettings, endpoints: list[Endpoint], *,
-                 known_types: dict[str, dict[str, str]] | None = None, today: dt.date | None = None,
-                 retry: RetryPolicy | None = None) -> None:
+    def __init__(
+        self,
+        settings: ClaudeAnalyticsSettings,
+        endpoints: list[Endpoint],
+        *,
+        known_types: dict[str, dict[str, str]] | None = None,
+        today: dt.date | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> None:
         self.settings = settings
         self.endpoints = endpoints
         self.known_types = known_types or {}
@@ -68,8 +77,9 @@ class Extraction:
     @cached_property
     def client(self) -> AnalyticsClient:
         s = self.settings
-        return AnalyticsClient(s.base_url, s.api_key, shared_budget(s.base_url, s.api_key or "", s.requests_per_minute),
-                               retry=self.retry)
+        return AnalyticsClient(
+            s.base_url, s.api_key, shared_budget(s.base_url, s.api_key or "", s.requests_per_minute), retry=self.retry
+        )
 
     @cached_property
     def calendar(self) -> Calendar:
@@ -81,14 +91,20 @@ class Extraction:
 
     @cached_property
     def fetch(self) -> UnitFetcher:
-        return UnitFetcher(self.client, self.endpoints, self.settings.page_size, self.known_types,
-                           self.pseudonymizer)
+        return UnitFetcher(self.client, self.endpoints, self.settings.page_size, self.known_types, self.pseudonymizer)
 
-    def plan(self, endpoint: Endpoint, progress: Progress, start: dt.date | None = None,
-             end: dt.date | None = None) -> list[Unit]:
+    def plan(
+        self, endpoint: Endpoint, progress: Progress, start: dt.date | None = None, end: dt.date | None = None
+    ) -> list[Unit]:
         """The units `endpoint` loads this run: an explicit range, or the nightly range from its cursor."""
-        return plan_units(endpoint.max_window_days, progress, self.calendar.edges_of(endpoint),
-                          self.calendar.lookback_of(endpoint), start, end)
+        return plan_units(
+            endpoint.max_window_days,
+            progress,
+            self.calendar.edges_of(endpoint),
+            self.calendar.lookback_of(endpoint),
+            start,
+            end,
+        )
 
     def close(self) -> None:
         if "client" in self.__dict__:

@@ -19,8 +19,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Literal
+from typing import Literal
 
 import pyarrow as pa
 
@@ -54,9 +55,14 @@ class Batch:
 class UnitFetcher:
     """Fetches one unit of one endpoint: every page, shaped page by page, as one Arrow table."""
 
-    def __init__(self, client: AnalyticsClient, endpoints: list[Endpoint], page_size: int,
-                 known_types: dict[str, dict[str, str]] | None = None,
-                 pseudonymize: Pseudonymize | None = None) -> None:
+    def __init__(
+        self,
+        client: AnalyticsClient,
+        endpoints: list[Endpoint],
+        page_size: int,
+        known_types: dict[str, dict[str, str]] | None = None,
+        pseudonymize: Pseudonymize | None = None,
+    ) -> None:
         self.client = client
         self.page_size = page_size
         known_types = known_types or {}
@@ -89,6 +95,7 @@ class UnitFetcher:
         shaper, lock = self.shapers[endpoint.table], self._locks[endpoint.table]
         where = f"{endpoint.path} {unit}"
         day = unit.first if endpoint.kind == "day" else None
+
         def shape(rows: list[dict]) -> pa.Table:
             with lock:  # the shaper learns column types; keep that consistent across threads
                 return shaper.shape(rows, day, where=where)

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 import dlt
 import pyarrow as pa
+from dlt.common.schema.typing import TDeleteInsertStrategyDict
 
 from .days import API_FLOOR, Progress, Unit, describe, runs
 from .endpoints import Endpoint
@@ -34,10 +36,14 @@ SOURCE_FILTER = f"date >= DATE '{API_FLOOR.isoformat()}'"  # every real row; nev
 _KEY_PLACEHOLDER: dict[str, Any] = {"text": "", "bool": False, "bigint": 0}
 
 
-def write_disposition(days: Iterable[dt.date] = ()) -> dict[str, Any]:
+def write_disposition(days: Iterable[dt.date] = ()) -> TDeleteInsertStrategyDict:
     scope = " OR ".join(f"(date >= DATE '{a}' AND date <= DATE '{b}')" for a, b in runs(days))
-    disposition = {"disposition": "merge", "strategy": "delete-insert", "deduplicated": True,
-                   "source_filter": SOURCE_FILTER}
+    disposition: TDeleteInsertStrategyDict = {
+        "disposition": "merge",
+        "strategy": "delete-insert",
+        "deduplicated": True,
+        "source_filter": SOURCE_FILTER,
+    }
     if scope:
         disposition["destination_scope"] = scope
     return disposition
@@ -69,8 +75,12 @@ def guard_privacy(privacy: str) -> None:
     """Refuse to mix plaintext and pseudonyms in one dataset; record what this load writes."""
     state = dlt.current.source_state()
     pipeline = dlt.current.pipeline()
-    check_mode(recorded_mode(state), privacy, dataset=pipeline.dataset_name,
-               reset=f"dlt pipeline {pipeline.pipeline_name} drop --drop-all --state-paths {STATE_KEY}")
+    check_mode(
+        recorded_mode(state),
+        privacy,
+        dataset=pipeline.dataset_name,
+        reset=f"dlt pipeline {pipeline.pipeline_name} drop --drop-all --state-paths {STATE_KEY}",
+    )
     state[STATE_KEY] = privacy
 
 
@@ -89,18 +99,22 @@ def load_batches(endpoint: Endpoint, batches: Iterable[Batch], earliest: Callabl
             progress = progress.after(batch.covered, earliest(), failed=batch.outcome == "failed")
         lost = set(Progress.of(state).missing) - set(progress.missing) - set(replaced)
         if lost:
-            log.error("%s: day(s) %s were never loaded and the API no longer serves them", endpoint.table,
-                      describe(lost))
+            log.error(
+                "%s: day(s) %s were never loaded and the API no longer serves them", endpoint.table, describe(lost)
+            )
         progress.save(state)
     if replaced:
-        yield dlt.mark.with_hints(tombstone(endpoint),
-                                  dlt.mark.make_hints(write_disposition=write_disposition(replaced)))
+        yield dlt.mark.with_hints(
+            tombstone(endpoint), dlt.mark.make_hints(write_disposition=write_disposition(replaced))
+        )
 
 
-def endpoint_resource(endpoint: Endpoint, batches: Callable[[], Iterable[Batch]], earliest: Callable[[], dt.date],
-                      privacy: str) -> Any:
+def endpoint_resource(
+    endpoint: Endpoint, batches: Callable[[], Iterable[Batch]], earliest: Callable[[], dt.date], privacy: str
+) -> Any:
     """The dlt resource of one endpoint over the batches `batches()` yields when it is extracted; `privacy` is
     the pseudonymization mode (`privacy.mode`)."""
+
     def load() -> Iterator[Any]:
         guard_privacy(privacy)  # before any request
         yield from load_batches(endpoint, batches(), earliest)

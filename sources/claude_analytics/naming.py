@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 MAX_NAME = 63
 _NOT_SNAKE = re.compile(r"[^a-z0-9_]+")

@@ -11,8 +11,9 @@ tables, so joins keep working.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import dlt
 import pyarrow as pa
@@ -24,8 +25,16 @@ from .rows import Pseudonymize
 TABLE = "org_chart"
 KEYS = ("email", "user_id")
 _ALIASES = {"email_address": "email", "mail": "email", "e_mail": "email"}
-_NAME_COLUMNS = ("name", "full_name", "first_name", "last_name", "display_name", "employee_name", "manager_name",
-                 "person")
+_NAME_COLUMNS = (
+    "name",
+    "full_name",
+    "first_name",
+    "last_name",
+    "display_name",
+    "employee_name",
+    "manager_name",
+    "person",
+)
 SHOWN = 3  # rows named in a message
 
 
@@ -52,8 +61,7 @@ def _read(path: Path) -> pa.Table:
             return pq.read_table(path)
     except (OSError, pa.ArrowException) as exc:
         reason = " ".join(str(exc).split())[:200]
-        raise OrgChartError(f"cannot read the org chart {path}: {reason} — check org_chart_path and the file") \
-            from None
+        raise OrgChartError(f"cannot read the org chart {path}: {reason} — check org_chart_path and the file") from None
     raise OrgChartError(f"the org chart {path} is neither .csv nor .parquet: export it as one of those")
 
 
@@ -64,8 +72,9 @@ def _rows(indices: list[int], csv: bool) -> str:
     return ", ".join(shown) + more
 
 
-def read_org_chart(path: str | Path, pseudonymize: Pseudonymize | None = None,
-                   org_unit_attribute: str | None = None) -> pa.Table:
+def read_org_chart(
+    path: str | Path, pseudonymize: Pseudonymize | None = None, org_unit_attribute: str | None = None
+) -> pa.Table:
     """The org chart as an Arrow table, checked (see the module docstring)."""
     path = Path(path)
     table = _read(path)
@@ -73,13 +82,17 @@ def read_org_chart(path: str | Path, pseudonymize: Pseudonymize | None = None,
     names = [_ALIASES.get(attribute_name(n), attribute_name(n)) for n in table.column_names]
     doubled = sorted({n for n in names if names.count(n) > 1})
     if doubled or "" in names:
-        raise OrgChartError(f"the org chart {path} has columns that clash once named as columns "
-                            f"({', '.join(doubled) or 'an empty header'}): rename them")
+        raise OrgChartError(
+            f"the org chart {path} has columns that clash once named as columns "
+            f"({', '.join(doubled) or 'an empty header'}): rename them"
+        )
     table = table.rename_columns(names)
     keys = [k for k in KEYS if k in names]
     if not keys:
-        raise OrgChartError(f"the org chart {path} has no email or user_id column (columns: {', '.join(names)}): "
-                            "add one, the key that joins people to the API's users")
+        raise OrgChartError(
+            f"the org chart {path} has no email or user_id column (columns: {', '.join(names)}): "
+            "add one, the key that joins people to the API's users"
+        )
     columns: dict[str, Any] = {n: table.column(n) for n in names}
     if "email" in columns:
         columns["email"] = pc.utf8_lower(pc.utf8_trim_whitespace(columns["email"].cast(pa.string())))
@@ -87,8 +100,10 @@ def read_org_chart(path: str | Path, pseudonymize: Pseudonymize | None = None,
         columns[key] = columns[key].cast(pa.string())
     _check_keys(path, columns, keys, csv)
     if org_unit_attribute and attribute_name(org_unit_attribute) not in columns:
-        raise OrgChartError(f"the org chart {path} has no column {org_unit_attribute!r} to group by (columns: "
-                            f"{', '.join(names)}): set org_unit_attribute to one of them")
+        raise OrgChartError(
+            f"the org chart {path} has no column {org_unit_attribute!r} to group by (columns: "
+            f"{', '.join(names)}): set org_unit_attribute to one of them"
+        )
     if pseudonymize is not None:
         for name in personal_columns(names):
             values = columns[name].cast(pa.string()).to_pylist()
@@ -100,8 +115,10 @@ def _check_keys(path: Path, columns: dict[str, Any], keys: list[str], csv: bool)
     values = [columns[k].to_pylist() for k in keys]
     keyless = [i for i, row in enumerate(zip(*values)) if all(v is None or v == "" for v in row)]
     if keyless:
-        raise OrgChartError(f"the org chart {path}: row(s) {_rows(keyless, csv)} have no {' or '.join(keys)}: "
-                            "fill it in or remove the row(s)")
+        raise OrgChartError(
+            f"the org chart {path}: row(s) {_rows(keyless, csv)} have no {' or '.join(keys)}: "
+            "fill it in or remove the row(s)"
+        )
     for key, column in zip(keys, values):
         seen: dict[str, list[int]] = {}
         for index, value in enumerate(column):
@@ -111,12 +128,15 @@ def _check_keys(path: Path, columns: dict[str, Any], keys: list[str], csv: bool)
         if twice:
             value, rows = next(iter(twice.items()))
             others = f" ({len(twice) - 1} other {key}(s) too)" if len(twice) > 1 else ""
-            raise OrgChartError(f"the org chart {path} lists the same person twice: {key} {value} on rows "
-                                f"{_rows(rows, csv)}{others} — keep one row per person")
+            raise OrgChartError(
+                f"the org chart {path} lists the same person twice: {key} {value} on rows "
+                f"{_rows(rows, csv)}{others} — keep one row per person"
+            )
 
 
 def org_chart_resource(load: Any) -> Any:
     """Table `org_chart`, replaced on every load (leavers disappear); `load()` gives the checked table."""
+
     def rows() -> Iterator[pa.Table]:
         yield load()
 

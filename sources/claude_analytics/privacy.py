@@ -77,13 +77,21 @@ def check_mode(recorded: str | None, current: str, *, dataset: str, reset: str) 
     """
     if recorded is None or recorded == current:
         return
-    fix = (f"load into a new dataset instead (--dataset-name {dataset}_pseudonymized), or drop this one first with "
-           f"`{reset}` (the next run loads the API's history again, as far back as it still serves)")
+    fix = (
+        f"load into a new dataset instead (--dataset-name {dataset}_pseudonymized), or drop this one first with "
+        f"`{reset}` (the next run loads the API's history again, as far back as it still serves)"
+    )
     if recorded == "off":
-        raise PrivacyModeError(f"dataset {dataset} already holds plaintext ids, emails and names, so pseudonymize "
-                               f"cannot be switched on for it: {fix}")
+        raise PrivacyModeError(
+            f"dataset {dataset} already holds plaintext ids, emails and names, so pseudonymize "
+            f"cannot be switched on for it: {fix}"
+        )
     if current == "off":
-        raise PrivacyModeError(f"dataset {dataset} holds pseudonymized people; loading plaintext into it would mix "
-                               f"both: set pseudonymize = true with the same pseudonym_key, or {fix}")
-    raise PrivacyModeError(f"dataset {dataset} was pseudonymized with another pseudonym_key (a key change gives "
-                           f"everyone new pseudonyms): use the old key, or {fix}")
+        raise PrivacyModeError(
+            f"dataset {dataset} holds pseudonymized people; loading plaintext into it would mix "
+            f"both: set pseudonymize = true with the same pseudonym_key, or {fix}"
+        )
+    raise PrivacyModeError(
+        f"dataset {dataset} was pseudonymized with another pseudonym_key (a key change gives "
+        f"everyone new pseudonyms): use the old key, or {fix}"
+    )

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
-from typing import Any, Callable, Iterable, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import pendulum
 
@@ -47,14 +48,25 @@ def rfc3339(moment: dt.date | dt.datetime) -> str:
     return pendulum.instance(moment).in_timezone("UTC").to_iso8601_string()
 
 
+def parse_instant(text: str) -> dt.datetime:
+    """An RFC 3339 instant as an aware datetime (pendulum reads every variant the API may send)."""
+    moment = pendulum.parse(text)
+    if not isinstance(moment, dt.datetime):
+        raise UnexpectedResponse(f"{text!r} is not an instant; the API may have changed", status=200)
+    return moment
+
+
 def _list(body: dict, keys: tuple[str, ...], where: str) -> list:
     for key in keys:
         value = body.get(key)
         if isinstance(value, list):
             return value
     found = ", ".join(sorted(body)) or "none"
-    raise UnexpectedResponse(f"{where}: the answer has no {' or '.join(repr(k) for k in keys)} list (keys: {found}); "
-                             "the API may have changed — please report it with this message", status=200)
+    raise UnexpectedResponse(
+        f"{where}: the answer has no {' or '.join(repr(k) for k in keys)} list (keys: {found}); "
+        "the API may have changed — please report it with this message",
+        status=200,
+    )
 
 
 def _stamp(rows: Rows, body: dict) -> Rows:
@@ -68,34 +80,79 @@ def _stamp(rows: Rows, body: dict) -> Rows:
 
 
 class Query(Protocol):
-    def fetch(self, client: AnalyticsClient, endpoint: Endpoint, unit: Unit, page_size: int, shape: Shape[T],
-              max_pages: int | None = None) -> list[T]: ...
+    def fetch(
+        self,
+        client: AnalyticsClient,
+        endpoint: Endpoint,
+        unit: Unit,
+        page_size: int,
+        shape: Shape[T],
+        max_pages: int | None = None,
+    ) -> list[T]: ...
 
 
 class DayQuery:
-    def fetch(self, client: AnalyticsClient, endpoint: Endpoint, unit: Unit, page_size: int, shape: Shape[T],
-              max_pages: int | None = None) -> list[T]:
+    def fetch(
+        self,
+        client: AnalyticsClient,
+        endpoint: Endpoint,
+        unit: Unit,
+        page_size: int,
+        shape: Shape[T],
+        max_pages: int | None = None,
+    ) -> list[T]:
         where = f"{endpoint.path} {unit}"
         params = {"date": unit.first.isoformat(), "limit": page_size}
-        return client.pages(endpoint.path, params, lambda body: shape(_list(body, ("data",), where)), where=where,
-                            day=unit.first, max_pages=max_pages)
+        return client.pages(
+            endpoint.path,
+            params,
+            lambda body: shape(_list(body, ("data",), where)),
+            where=where,
+            day=unit.first,
+            max_pages=max_pages,
+        )
 
 
 class SummaryQuery:
-    def fetch(self, client: AnalyticsClient, endpoint: Endpoint, unit: Unit, page_size: int, shape: Shape[T],
-              max_pages: int | None = None) -> list[T]:
+    def fetch(
+        self,
+        client: AnalyticsClient,
+        endpoint: Endpoint,
+        unit: Unit,
+        page_size: int,
+        shape: Shape[T],
+        max_pages: int | None = None,
+    ) -> list[T]:
         where = f"{endpoint.path} {unit}"
         params = {"starting_date": unit.first.isoformat(), "ending_date": (unit.last + ONE_DAY).isoformat()}
-        return client.pages(endpoint.path, params, lambda body: shape(_list(body, ("data", "summaries"), where)),
-                            where=where, day=unit.last, max_pages=max_pages)
+        return client.pages(
+            endpoint.path,
+            params,
+            lambda body: shape(_list(body, ("data", "summaries"), where)),
+            where=where,
+            day=unit.last,
+            max_pages=max_pages,
+        )
 
 
 class UserReportQuery:
-    def fetch(self, client: AnalyticsClient, endpoint: Endpoint, unit: Unit, page_size: int, shape: Shape[T],
-              max_pages: int | None = None) -> list[T]:
+    def fetch(
+        self,
+        client: AnalyticsClient,
+        endpoint: Endpoint,
+        unit: Unit,
+        page_size: int,
+        shape: Shape[T],
+        max_pages: int | None = None,
+    ) -> list[T]:
         where = f"{endpoint.path} {unit}"
-        params = {"starting_at": rfc3339(unit.first), "ending_at": rfc3339(unit.last + ONE_DAY),
-                  "bucket_width": "1d", "group_by[]": list(endpoint.group_by), "limit": page_size}
+        params = {
+            "starting_at": rfc3339(unit.first),
+            "ending_at": rfc3339(unit.last + ONE_DAY),
+            "bucket_width": "1d",
+            "group_by[]": list(endpoint.group_by),
+            "limit": page_size,
+        }
 
         def page(body: dict) -> T:
             rows = _stamp(_list(body, ("data",), where), body)
@@ -111,8 +168,15 @@ class UserReportQuery:
 
 
 class BucketReportQuery:
-    def fetch(self, client: AnalyticsClient, endpoint: Endpoint, unit: Unit, page_size: int, shape: Shape[T],
-              max_pages: int | None = None) -> list[T]:
+    def fetch(
+        self,
+        client: AnalyticsClient,
+        endpoint: Endpoint,
+        unit: Unit,
+        page_size: int,
+        shape: Shape[T],
+        max_pages: int | None = None,
+    ) -> list[T]:
         buckets = self._buckets(client, endpoint, rfc3339(unit.first), rfc3339(unit.last + ONE_DAY), "1d", max_pages)
         rows: Rows = []
         for bucket in buckets:
@@ -122,37 +186,68 @@ class BucketReportQuery:
             rows.extend({**r, "starting_at": bucket["starting_at"]} for r in results)
         return [shape(rows)]
 
-    def _buckets(self, client: AnalyticsClient, endpoint: Endpoint, start: str, end: str, width: str,
-                 max_pages: int | None = None) -> list[dict[str, Any]]:
-        where = f"{endpoint.path} {start[:10]}" + (f" {start[11:16]} by {width}" if width != "1d" else
-                                                     f"..{end[:10]} (end exclusive)")
-        params = {"starting_at": start, "ending_at": end, "bucket_width": width,
-                  "group_by[]": list(endpoint.group_by), "limit": MAX_BUCKETS_PER_PAGE[width]}
+    def _buckets(
+        self,
+        client: AnalyticsClient,
+        endpoint: Endpoint,
+        start: str,
+        end: str,
+        width: str,
+        max_pages: int | None = None,
+    ) -> list[dict[str, Any]]:
+        where = f"{endpoint.path} {start[:10]}" + (
+            f" {start[11:16]} by {width}" if width != "1d" else f"..{end[:10]} (end exclusive)"
+        )
+        params = {
+            "starting_at": start,
+            "ending_at": end,
+            "bucket_width": width,
+            "group_by[]": list(endpoint.group_by),
+            "limit": MAX_BUCKETS_PER_PAGE[width],
+        }
 
         def page(body: dict) -> list[dict[str, Any]]:
             out = []
             for bucket in _list(body, ("data",), where):
-                if not isinstance(bucket, dict) or not isinstance(bucket.get("results"), list) or \
-                        not isinstance(bucket.get("starting_at"), str):
-                    raise UnexpectedResponse(f"{where}: a bucket has no starting_at or results list; the API may "
-                                             "have changed — please report it with this message", status=200)
+                if (
+                    not isinstance(bucket, dict)
+                    or not isinstance(bucket.get("results"), list)
+                    or not isinstance(bucket.get("starting_at"), str)
+                ):
+                    raise UnexpectedResponse(
+                        f"{where}: a bucket has no starting_at or results list; the API may "
+                        "have changed — please report it with this message",
+                        status=200,
+                    )
                 out.append({**bucket, "results": _stamp(bucket["results"], body)})
             return out
 
-        return [b for buckets in client.pages(endpoint.path, params, page, where=where, max_pages=max_pages)
-                for b in buckets]
+        return [
+            b
+            for buckets in client.pages(endpoint.path, params, page, where=where, max_pages=max_pages)
+            for b in buckets
+        ]
 
     def _uncapped(self, client: AnalyticsClient, endpoint: Endpoint, bucket: dict[str, Any], width: str) -> Rows:
         """A capped bucket's groups, from finer buckets summed back per group."""
         if width not in FINER:
-            log.warning("%s: a one-minute bucket at %s reports %d groups, the API's cap: groups beyond it cannot be "
-                        "fetched", endpoint.path, bucket["starting_at"], GROUP_CAP)
+            log.warning(
+                "%s: a one-minute bucket at %s reports %d groups, the API's cap: groups beyond it cannot be fetched",
+                endpoint.path,
+                bucket["starting_at"],
+                GROUP_CAP,
+            )
             return bucket["results"]
         finer, span = FINER[width]
-        start = pendulum.parse(bucket["starting_at"])
+        start = parse_instant(bucket["starting_at"])
         parts = self._buckets(client, endpoint, rfc3339(start), rfc3339(start + span), finer)
-        log.info("%s: the bucket at %s reports %d groups (the API's cap); fetched it again by %s", endpoint.path,
-                 bucket["starting_at"], GROUP_CAP, finer)
+        log.info(
+            "%s: the bucket at %s reports %d groups (the API's cap); fetched it again by %s",
+            endpoint.path,
+            bucket["starting_at"],
+            GROUP_CAP,
+            finer,
+        )
         results: list[Rows] = []
         for part in parts:
             rows = part["results"]
@@ -193,5 +288,9 @@ def sum_groups(rows: Iterable[dict[str, Any]]) -> Rows:
     return list(groups.values())
 
 
-QUERIES: dict[str, Query] = {"day": DayQuery(), "summary": SummaryQuery(), "bucket_report": BucketReportQuery(),
-                             "user_report": UserReportQuery()}
+QUERIES: dict[str, Query] = {
+    "day": DayQuery(),
+    "summary": SummaryQuery(),
+    "bucket_report": BucketReportQuery(),
+    "user_report": UserReportQuery(),
+}

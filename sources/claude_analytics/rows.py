@@ -14,9 +14,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any
 
 import pendulum
 import pyarrow as pa
@@ -80,8 +81,9 @@ def parse_timestamp(text: str) -> dt.datetime:
     if not isinstance(stamp, dt.datetime):
         raise ValueError(text)
     utc = stamp.in_timezone("UTC")
-    return dt.datetime(utc.year, utc.month, utc.day, utc.hour, utc.minute, utc.second, utc.microsecond,
-                       tzinfo=dt.timezone.utc)
+    return dt.datetime(
+        utc.year, utc.month, utc.day, utc.hour, utc.minute, utc.second, utc.microsecond, tzinfo=dt.timezone.utc
+    )
 
 
 def to_money(value: Any, in_cents: bool) -> Decimal:
@@ -164,8 +166,9 @@ class TableShaper:
     under a lock (`fetch.UnitFetcher`).
     """
 
-    def __init__(self, endpoint: Endpoint, known_types: dict[str, str] | None = None,
-                 pseudonymize: Pseudonymize | None = None) -> None:
+    def __init__(
+        self, endpoint: Endpoint, known_types: dict[str, str] | None = None, pseudonymize: Pseudonymize | None = None
+    ) -> None:
         self.endpoint = endpoint
         self.types: dict[str, str] = dict(declared_columns(endpoint))
         for name, data_type in (known_types or {}).items():
@@ -228,8 +231,9 @@ class TableShaper:
                     return dt.date.fromisoformat(value[:10])
                 except ValueError:
                     break
-        raise ShapeError(f"{self.endpoint.path}: a row has no valid starting_at or starting_date "
-                         f"(keys: {', '.join(sorted(row))})")
+        raise ShapeError(
+            f"{self.endpoint.path}: a row has no valid starting_at or starting_date (keys: {', '.join(sorted(row))})"
+        )
 
     def shape(self, rows: list[dict], day: dt.date | None = None, *, where: str = "") -> pa.Table:
         """An Arrow table of one page of `rows`; `day` None means the rows name their day (windows, reports).
@@ -253,8 +257,10 @@ class TableShaper:
                 values.extend([None] * (count - len(values)))
         columns, count = self._drop_keyless(columns, count, where)
         for name in self.personal & columns.keys():
-            columns[name] = [self._pseudonymize(name, v) if v is not None else None  # type: ignore[misc]
-                             for v in columns[name]]
+            columns[name] = [
+                self._pseudonymize(name, v) if v is not None else None  # type: ignore[misc]
+                for v in columns[name]
+            ]
         return self._to_arrow(columns, count, where)
 
     def _drop_keyless(self, columns: dict[str, list], count: int, where: str) -> tuple[dict[str, list], int]:
@@ -262,11 +268,15 @@ class TableShaper:
         if any(values is None for values in keys):
             missing = set(range(count))
         else:
-            missing = {i for values in keys for i, v in enumerate(values) if v is None}  # type: ignore[union-attr]
+            missing = {i for values in keys for i, v in enumerate(values or ()) if v is None}
         if not missing:
             return columns, count
-        log.warning("%s: skipped %d row(s) without %s: they cannot be merged", where, len(missing),
-                    " / ".join(self.required[1:]) or "a day")
+        log.warning(
+            "%s: skipped %d row(s) without %s: they cannot be merged",
+            where,
+            len(missing),
+            " / ".join(self.required[1:]) or "a day",
+        )
         kept = [i for i in range(count) if i not in missing]
         return {name: [values[i] for i in kept] for name, values in columns.items()}, len(kept)
 
@@ -276,14 +286,19 @@ class TableShaper:
         inside = [i for i, d in enumerate(dates) if first <= d <= last]
         if len(inside) < len(dates):
             log.warning("%s: dropped %d row(s) dated outside %s..%s", where, len(dates) - len(inside), first, last)
-        keys = list(zip(*(table.column(k).to_pylist() if k in table.column_names else [None] * len(dates)
-                          for k in self.keys)))
+        keys = list(
+            zip(*(table.column(k).to_pylist() if k in table.column_names else [None] * len(dates) for k in self.keys))
+        )
         last_of = {keys[i]: i for i in inside}
         if len(last_of) == len(dates):
             return table
         if len(last_of) < len(inside):
-            log.warning("%s: %d duplicate row(s) for the same %s; kept the last of each", where,
-                        len(inside) - len(last_of), " / ".join(self.keys))
+            log.warning(
+                "%s: %d duplicate row(s) for the same %s; kept the last of each",
+                where,
+                len(inside) - len(last_of),
+                " / ".join(self.keys),
+            )
         return table.take(sorted(last_of.values()))
 
     def _to_arrow(self, gathered: dict[str, list], count: int, where: str) -> pa.Table:
@@ -319,7 +334,7 @@ class TableShaper:
         exact = _EXACT_TYPES.get(data_type)
         if exact is not None and all(v is None or type(v) is exact for v in values):
             return values  # the common case: already the right type
-        out = []
+        out: list = []
         for index, value in enumerate(values):
             if value is None:
                 out.append(None)
@@ -332,7 +347,16 @@ class TableShaper:
                 self.types[variant] = drift
                 column = variants.setdefault(variant, [None] * len(values))
                 column[index] = _convert(value, drift, False)
-                self._warn_once("drift", name, "%s: column %s is %s but a value arrived as %s; it is kept in "
-                                "column %s and %s keeps its type", where, name, data_type, drift, variant, name)
+                self._warn_once(
+                    "drift",
+                    name,
+                    "%s: column %s is %s but a value arrived as %s; it is kept in column %s and %s keeps its type",
+                    where,
+                    name,
+                    data_type,
+                    drift,
+                    variant,
+                    name,
+                )
                 out.append(None)
         return out

@@ -8,7 +8,7 @@ that pins them.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Optional
+from typing import Any
 
 from dlt.common.configuration import configspec, resolve_configuration
 from dlt.common.configuration.exceptions import ConfigurationException
@@ -31,19 +31,19 @@ class ConfigError(ValueError):
 class ClaudeAnalyticsSettings(BaseConfiguration):
     # Not named ClaudeAnalyticsConfiguration: dlt registers the spec it derives from the
     # `claude_analytics` source function under that name in the source's module.
-    api_key: Optional[TSecretStrValue] = None
+    api_key: TSecretStrValue | None = None
     base_url: str = DEFAULT_BASE_URL
     requests_per_minute: int = 60
     availability_lag_days: str = AUTO  # "auto" or a whole number of days
     lookback_days: int = 3
     cost_lookback_days: int = 30
     history_days: str = AUTO  # "auto" or a whole number of days
-    start_date: Optional[str] = None
+    start_date: str | None = None
     page_size: int = MAX_PAGE_SIZE
-    org_chart_path: Optional[str] = None
+    org_chart_path: str | None = None
     org_unit_attribute: str = "department"
     pseudonymize: bool = False
-    pseudonym_key: Optional[TSecretStrValue] = None
+    pseudonym_key: TSecretStrValue | None = None
 
     def start_day(self) -> dt.date | None:
         return parse_day(self.start_date, "start_date") if self.start_date else None
@@ -101,8 +101,9 @@ def load_settings() -> ClaudeAnalyticsSettings:
         config = resolve_configuration(ClaudeAnalyticsSettings(), sections=SECTIONS)
     except ConfigurationException as exc:
         reason = " ".join(str(exc).split())[:400] or type(exc).__name__
-        raise ConfigError(f"configuration [sources.claude_analytics] is invalid: {reason} — fix the value or the "
-                          "file it comes from") from None
+        raise ConfigError(
+            f"configuration [sources.claude_analytics] is invalid: {reason} — fix the value or the file it comes from"
+        ) from None
     validate(config)
     return config
 
@@ -118,7 +119,8 @@ def validate(config: ClaudeAnalyticsSettings) -> None:
             also = " or auto" if key in _AUTO_KEYS else ""
             raise ConfigError(
                 f"{key} = {value!r} is invalid: use a whole number from {low} to {high}{also} "
-                f"(SOURCES__CLAUDE_ANALYTICS__{key.upper()} or [sources.claude_analytics] in .dlt/config.toml)")
+                f"(SOURCES__CLAUDE_ANALYTICS__{key.upper()} or [sources.claude_analytics] in .dlt/config.toml)"
+            )
         setattr(config, key, str(number) if key in _AUTO_KEYS else number)
     if not str(config.base_url).startswith(("http://", "https://")):
         raise ConfigError(f"base_url = {config.base_url!r} is invalid: use an http(s) URL such as {DEFAULT_BASE_URL}")
@@ -129,7 +131,9 @@ def validate(config: ClaudeAnalyticsSettings) -> None:
     if start is not None and start < API_FLOOR:
         raise ConfigError(f"start_date {start} is before {API_FLOOR}, the first day the API serves: use a later day")
     if config.pseudonymize and not config.pseudonym_key:
-        raise ConfigError("pseudonymize = true needs a secret pseudonym_key: set SOURCES__CLAUDE_ANALYTICS__"
-                          "PSEUDONYM_KEY or pseudonym_key in .dlt/secrets.toml (a long random string; keep it)")
+        raise ConfigError(
+            "pseudonymize = true needs a secret pseudonym_key: set SOURCES__CLAUDE_ANALYTICS__"
+            "PSEUDONYM_KEY or pseudonym_key in .dlt/secrets.toml (a long random string; keep it)"
+        )
     if not config.org_unit_attribute.strip():
         raise ConfigError("org_unit_attribute is empty: name a column of the org chart, e.g. department")
