@@ -51,7 +51,6 @@ def start_simulator():
 @pytest.fixture
 def clock(monkeypatch):
     """clock.today = a date: what the project believes today (UTC) is, in this process."""
-    import datetime as dt
 
     from sources.claude_analytics import days
 

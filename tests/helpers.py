@@ -7,14 +7,14 @@ only the column naming function (part of the contract) is shared with the code u
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any, Iterable
-
-from sources.claude_analytics.days import day_range
+from typing import Any
 
 from pipelines.destinations import Target
 from pipelines.runlog import RunSummary
 from pipelines.runner import CommitPolicy, RunOptions, run_load
+from sources.claude_analytics.days import day_range
 from sources.claude_analytics.endpoints import Endpoint
 from sources.claude_analytics.naming import column_name
 from sources.claude_analytics.settings import ClaudeAnalyticsSettings, make_settings
@@ -49,13 +49,28 @@ def settings_for(sim, **overrides: Any) -> ClaudeAnalyticsSettings:
     return make_settings(**values)
 
 
-def load(sim, command: str = "run", *, target: Target | None = None, range_start: dt.date | None = None,
-         range_end: dt.date | None = None, **kw: Any) -> RunSummary:
+def load(
+    sim,
+    command: str = "run",
+    *,
+    target: Target | None = None,
+    range_start: dt.date | None = None,
+    range_end: dt.date | None = None,
+    **kw: Any,
+) -> RunSummary:
     """`run` (or `backfill` of [range_start, range_end]) into ./warehouse.duckdb; `kw` are settings (start_date
     among them), except RunOptions' own fields (endpoints, commit, observer, wait_for_lock)."""
     options = {k: kw.pop(k) for k in ("endpoints", "commit", "observer", "wait_for_lock") if k in kw}
-    return run_load(RunOptions(settings_for(sim, **kw), command=command, start_date=range_start, end_date=range_end,
-                               target=target or Target(duckdb_file=WAREHOUSE), **options))
+    return run_load(
+        RunOptions(
+            settings_for(sim, **kw),
+            command=command,
+            start_date=range_start,
+            end_date=range_end,
+            target=target or Target(duckdb_file=WAREHOUSE),
+            **options,
+        )
+    )
 
 
 def _walk(obj: dict, path: tuple[str, ...], out: dict) -> None:
@@ -109,9 +124,11 @@ def expected_table(sim, endpoint: Endpoint, days: Iterable[dt.date]) -> dict[tup
     out: dict[tuple, dict[str, Any]] = {}
     for day in days:
         for raw in served_rows(sim, endpoint, day):
-            row = {name: value for name, value in flatten(raw, lambda p, v: _typed(endpoint, p, v),
-                                                          endpoint.renamed).items()
-                   if name not in PERIOD_KEYS}
+            row = {
+                name: value
+                for name, value in flatten(raw, lambda p, v: _typed(endpoint, p, v), endpoint.renamed).items()
+                if name not in PERIOD_KEYS
+            }
             row["date"] = day
             key = tuple(row.get(k) for k in endpoint.primary_key)
             assert key not in out, f"{endpoint.table}: the simulator serves {key} twice"
@@ -125,6 +142,7 @@ def family_days(summary: RunSummary, endpoint: Endpoint) -> list[dt.date]:
         first, last = summary.cost_earliest_day, summary.cost_latest_day
     else:
         first, last = summary.earliest_day, summary.latest_available_day
+    assert first is not None and last is not None, f"{endpoint.table}: the run recorded no {endpoint.family} days"
     return list(day_range(first, last))
 
 
@@ -168,12 +186,11 @@ def assert_table_equals(actual: dict, expected: dict, table: str, *, ignore: tup
     assert not extra and not missing, f"{table}: unexpected keys {extra[:5]}, missing keys {missing[:5]}"
     for key, want in expected.items():
         got = actual[key]
-        missing = set(want) - set(got)
-        assert not missing, f"{table}: columns missing: {sorted(missing)}"
+        missing_columns = set(want) - set(got)
+        assert not missing_columns, f"{table}: columns missing: {sorted(missing_columns)}"
         for column, value in got.items():
             if column in ignore and column in want:
                 assert value is not None, f"{table} {key} {column} is NULL"
                 continue
             expect = want.get(column)
-            assert value == expect and type(value) is type(expect), \
-                f"{table} {key} {column}: {value!r} != {expect!r}"
+            assert value == expect and type(value) is type(expect), f"{table} {key} {column}: {value!r} != {expect!r}"

@@ -8,7 +8,6 @@ Each loads into ./warehouse.duckdb, dataset `claude_analytics`, and says whether
 (No `from __future__ import annotations` here: Dagster reads the asset function's annotations as types.)
 """
 
-
 import datetime as dt
 from typing import Any
 
@@ -67,8 +66,12 @@ class DagsterEntry:
     name = "dagster"
 
     def run(self, endpoints: str | None = None, start: dt.date | None = None, end: dt.date | None = None) -> bool:
-        @dlt_assets(dlt_source=claude_analytics(**_source_args(endpoints, start, end)), dlt_pipeline=_pipeline(),
-                    name="claude_analytics", group_name="claude_analytics")
+        @dlt_assets(
+            dlt_source=claude_analytics(**_source_args(endpoints, start, end)),
+            dlt_pipeline=_pipeline(),
+            name="claude_analytics",
+            group_name="claude_analytics",
+        )
         def claude_analytics_assets(context: AssetExecutionContext, dlt: DagsterDltResource):
             yield from dlt.run(context=context, loader_file_format="parquet")
 

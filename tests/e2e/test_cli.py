@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import socket
 import subprocess
 import sys
@@ -30,8 +29,9 @@ def configured(start_simulator, monkeypatch):
 
 def snapshot() -> dict:
     with duckdb.connect("warehouse.duckdb", read_only=True) as con:
-        return {e.table: con.execute(f"select * from claude_analytics.{e.table} "
-                                     "order by all").fetchall() for e in ENDPOINTS}
+        return {
+            e.table: con.execute(f"select * from claude_analytics.{e.table} order by all").fetchall() for e in ENDPOINTS
+        }
 
 
 def free_port() -> int:
@@ -52,16 +52,34 @@ BAD_INPUT = [
     ("unknown endpoint", ["run", "--endpoints", "users,plugin"], {}, "unknown endpoint plugin: choose from", 0),
     ("missing key", ["run"], {"SOURCES__CLAUDE_ANALYTICS__API_KEY": None}, "no API key", 0),
     ("rejected key", ["run"], {"SOURCES__CLAUDE_ANALYTICS__API_KEY": "sk-ant-wrong"}, "read:analytics", 1),
-    ("unreachable base URL", ["run"],
-     {"SOURCES__CLAUDE_ANALYTICS__BASE_URL": "http://127.0.0.1:{port}/v1/organizations/analytics"},
-     "cannot connect", 0),
-    ("destination down", ["run", "--destination", "postgres"],
-     {"DESTINATION__POSTGRES__CREDENTIALS": "postgresql://postgres@127.0.0.1:{port}/nope"},
-     "cannot use destination postgres", 0),
-    ("invalid requests_per_minute", ["run"], {"SOURCES__CLAUDE_ANALYTICS__REQUESTS_PER_MINUTE": "0"},
-     "requests_per_minute", 0),
-    ("non-numeric requests_per_minute", ["run"], {"SOURCES__CLAUDE_ANALYTICS__REQUESTS_PER_MINUTE": "fast"},
-     "requests_per_minute", 0),
+    (
+        "unreachable base URL",
+        ["run"],
+        {"SOURCES__CLAUDE_ANALYTICS__BASE_URL": "http://127.0.0.1:{port}/v1/organizations/analytics"},
+        "cannot connect",
+        0,
+    ),
+    (
+        "destination down",
+        ["run", "--destination", "postgres"],
+        {"DESTINATION__POSTGRES__CREDENTIALS": "postgresql://postgres@127.0.0.1:{port}/nope"},
+        "cannot use destination postgres",
+        0,
+    ),
+    (
+        "invalid requests_per_minute",
+        ["run"],
+        {"SOURCES__CLAUDE_ANALYTICS__REQUESTS_PER_MINUTE": "0"},
+        "requests_per_minute",
+        0,
+    ),
+    (
+        "non-numeric requests_per_minute",
+        ["run"],
+        {"SOURCES__CLAUDE_ANALYTICS__REQUESTS_PER_MINUTE": "fast"},
+        "requests_per_minute",
+        0,
+    ),
     ("invalid start_date setting", ["run"], {"SOURCES__CLAUDE_ANALYTICS__START_DATE": "March"}, "YYYY-MM-DD", 0),
     ("unknown destination", ["run", "--destination", "oracle"], {}, "invalid choice", 0),
     ("bad page_size", ["run"], {"SOURCES__CLAUDE_ANALYTICS__PAGE_SIZE": "5000"}, "page_size", 0),
@@ -71,8 +89,9 @@ BAD_INPUT = [
 
 
 @pytest.mark.parametrize("case,argv,env,fragment,max_requests", BAD_INPUT, ids=[c[0] for c in BAD_INPUT])
-def test_bad_input_exits_2_with_one_line_and_changes_nothing(configured, monkeypatch, capsys, case, argv, env,
-                                                             fragment, max_requests):
+def test_bad_input_exits_2_with_one_line_and_changes_nothing(
+    configured, monkeypatch, capsys, case, argv, env, fragment, max_requests
+):
     before = snapshot()
     port = free_port()
     for key, value in env.items():
@@ -80,9 +99,12 @@ def test_bad_input_exits_2_with_one_line_and_changes_nothing(configured, monkeyp
             monkeypatch.delenv(key)
         else:
             monkeypatch.setenv(key, value.format(port=port))
-    with pytest.raises(SystemExit) if case in ("malformed date", "malformed date form", "unknown destination") \
-            else _no_raise() as exited:
-        code = main(argv)
+    with (
+        pytest.raises(SystemExit)
+        if case in ("malformed date", "malformed date form", "unknown destination")
+        else _no_raise() as exited
+    ):
+        code: int | str | None = main(argv)  # or SystemExit's code
     if exited is not None and getattr(exited, "value", None) is not None:
         code = exited.value.code
     err = capsys.readouterr().err.strip()
@@ -107,8 +129,7 @@ def test_malformed_config_toml_exits_2(configured, tmp_path):
     before = snapshot()
     (tmp_path / ".dlt").mkdir(exist_ok=True)
     (tmp_path / ".dlt" / "config.toml").write_text("[sources.claude_analytics\nrequests_per_minute = 60\n")
-    done = subprocess.run([sys.executable, "-m", "pipelines.cli", "run"], capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run([sys.executable, "-m", "pipelines.cli", "run"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 2
     err = done.stderr.strip()
     assert "config.toml" in err and "line 1" in err and len(err.splitlines()) == 1
@@ -129,9 +150,10 @@ def test_too_recent_days_end_the_run_cleanly(configured, monkeypatch, capsys):
     configured.config.availability_lag_days = 3
     assert main(["run", "--log-level", "WARNING"]) == 0
     with duckdb.connect("warehouse.duckdb", read_only=True) as con:
-        newest = con.execute("select max(date) from claude_analytics.user_activity").fetchone()[0]
-        runs = con.execute("select outcome, latest_available_day from claude_analytics.pipeline_runs "
-                           "order by started_at desc limit 1").fetchone()
+        newest = con.execute("select max(date) from claude_analytics.user_activity").fetchall()[0][0]
+        runs = con.execute(
+            "select outcome, latest_available_day from claude_analytics.pipeline_runs order by started_at desc limit 1"
+        ).fetchone()
     assert newest == TODAY - dt.timedelta(days=1)  # rows already loaded stay
     assert runs == ("succeeded", TODAY - dt.timedelta(days=3))
     assert "loaded up to " + (TODAY - dt.timedelta(days=3)).isoformat() in capsys.readouterr().out

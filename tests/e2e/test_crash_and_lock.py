@@ -56,8 +56,18 @@ HISTORY_DAYS = 6
 
 
 def env_for(sim, days: int = HISTORY_DAYS, requests_per_minute: int = 100_000, **extra) -> dict:
-    return {**os.environ, **sim_env(sim, days=days, history_days=days, lookback_days=0, cost_lookback_days=0,
-                                    requests_per_minute=requests_per_minute), **extra}
+    return {
+        **os.environ,
+        **sim_env(
+            sim,
+            days=days,
+            history_days=days,
+            lookback_days=0,
+            cost_lookback_days=0,
+            requests_per_minute=requests_per_minute,
+        ),
+        **extra,
+    }
 
 
 def committed_progress() -> dict:
@@ -70,8 +80,12 @@ def committed_progress() -> dict:
     if local.has_pending_data:
         local.normalize()
         local.load()
-    probe = dlt.pipeline(local.pipeline_name, destination=dlt.destinations.duckdb(WAREHOUSE),
-                         dataset_name=local.dataset_name, pipelines_dir=str(Path("oracle").absolute()))
+    probe = dlt.pipeline(
+        local.pipeline_name,
+        destination=dlt.destinations.duckdb(WAREHOUSE),
+        dataset_name=local.dataset_name,
+        pipelines_dir=str(Path("oracle").absolute()),
+    )
     probe.sync_destination()
     return resource_progress(probe)
 
@@ -91,25 +105,28 @@ def requests_still_needed(progress: dict, first: dt.date, latest: dict[str, dt.d
 def assert_tables_equal(sim, first: dt.date, latest: dict[str, dt.date]) -> None:
     with duckdb.connect(WAREHOUSE, read_only=True) as con:
         for endpoint in ENDPOINTS:  # table_rows fails on a duplicate key
-            assert_table_equals(table_rows(con, "claude_analytics", endpoint),
-                                expected_table(sim, endpoint, day_range(first, latest[endpoint.family])),
-                                endpoint.table)
+            assert_table_equals(
+                table_rows(con, "claude_analytics", endpoint),
+                expected_table(sim, endpoint, day_range(first, latest[endpoint.family])),
+                endpoint.table,
+            )
 
 
 @pytest.mark.parametrize("crash", ["fetching", "extract:2", "normalize:3", "load:4"])
 def test_sigkill_then_rerun_equals_the_simulator_without_refetching_committed_days(start_simulator, crash):
     # a 60/min budget and 0.3 s latency: fetching spans several chunk commits
-    sim = start_simulator(users=15, seed=31, faults=FaultConfig(latency_min=0.3, latency_max=0.3),
-                          report_models=2)
+    sim = start_simulator(users=15, seed=31, faults=FaultConfig(latency_min=0.3, latency_max=0.3), report_models=2)
     latest = {"engagement": sim.latest_available_day(), "cost": sim.today() - ONE_DAY}
     first = sim.today() - dt.timedelta(days=HISTORY_DAYS)
     env = env_for(sim, requests_per_minute=60, COMMIT_EVERY_REQUESTS="1")
     if crash != "fetching":
         env["CRASH_AFTER"] = crash
-    process = subprocess.Popen([sys.executable, "-c", CHILD], env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.DEVNULL, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-c", CHILD], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
     if crash == "fetching":
         # kill mid-fetch: once the first chunk is committed and more requests went out after it
+        assert process.stdout is not None  # stdout=PIPE
         assert process.stdout.readline().split() == ["COMMITTED", "1"]
         served = sim.stats()["total"]
         deadline = time.monotonic() + 60
@@ -123,8 +140,9 @@ def test_sigkill_then_rerun_equals_the_simulator_without_refetching_committed_da
     total_plan = requests_still_needed({}, first, latest)
     assert 1 < needed < total_plan  # something was committed, something was not
     sim.reset_stats()
-    rerun = subprocess.run([sys.executable, "-m", "pipelines.cli", "run"], env=env_for(sim), capture_output=True,
-                           text=True, timeout=120)
+    rerun = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "run"], env=env_for(sim), capture_output=True, text=True, timeout=120
+    )
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     assert sim.stats()["total"] == needed  # committed days are not fetched again
     assert_tables_equal(sim, first, latest)
@@ -132,11 +150,11 @@ def test_sigkill_then_rerun_equals_the_simulator_without_refetching_committed_da
 
 def test_at_a_raised_budget_a_crash_loses_at_most_about_sixty_requests_of_work(start_simulator):
     """Commits follow work done, not only time: at 3,000/min a minute is thousands of requests."""
-    sim = start_simulator(users=15, seed=33, faults=FaultConfig(latency_min=0.02, latency_max=0.02),
-                          report_models=2)
+    sim = start_simulator(users=15, seed=33, faults=FaultConfig(latency_min=0.02, latency_max=0.02), report_models=2)
     env = env_for(sim, days=30, requests_per_minute=3000)
-    process = subprocess.Popen([sys.executable, "-c", CHILD], env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-c", CHILD], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.monotonic() + 60
     while sim.stats()["total"] < 150 and time.monotonic() < deadline:
         time.sleep(0.001)
@@ -166,8 +184,13 @@ def lock_is_held(path: Path) -> bool:
 def test_a_second_run_stops_with_a_clear_message_or_waits_when_asked(start_simulator, monkeypatch, capsys):
     sim = start_simulator(users=10, seed=32, faults=FaultConfig(latency_min=1.5, latency_max=1.5))
     env = env_for(sim, days=4, requests_per_minute=60)
-    first = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "run", "--endpoints", "users"], env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = subprocess.Popen(
+        [sys.executable, "-m", "pipelines.cli", "run", "--endpoints", "users"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     lock = Path(os.environ["DLT_DATA_DIR"]) / "pipelines" / "claude_analytics_duckdb.lock"
     deadline = time.monotonic() + 30
     while not lock_is_held(lock) and time.monotonic() < deadline:
@@ -182,13 +205,19 @@ def test_a_second_run_stops_with_a_clear_message_or_waits_when_asked(start_simul
     assert len(err.splitlines()) == 1
     assert other.stats()["total"] == 0
 
-    waiting = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "run", "--wait", "--endpoints", "users"],
-                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    waiting = subprocess.Popen(
+        [sys.executable, "-m", "pipelines.cli", "run", "--wait", "--endpoints", "users"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     out, errors = first.communicate(timeout=120)
     assert first.returncode == 0, errors[-2000:]
     assert waiting.wait(timeout=120) == 0
     with duckdb.connect("warehouse.duckdb", read_only=True) as con:
-        runs = con.execute("select started_at, finished_at, outcome from claude_analytics.pipeline_runs "
-                           "order by started_at").fetchall()
+        runs = con.execute(
+            "select started_at, finished_at, outcome from claude_analytics.pipeline_runs order by started_at"
+        ).fetchall()
     assert [r[2] for r in runs] == ["succeeded", "succeeded"]
     assert runs[1][0] >= runs[0][1]  # the waiting run began only after the first one ended

@@ -23,9 +23,13 @@ def assert_all_tables_equal(sim, summary) -> None:
 
 def column_types(table: str) -> dict[str, str]:
     with duckdb.connect(WAREHOUSE, read_only=True) as con:
-        return dict(con.execute(
-            "select column_name, data_type from information_schema.columns where table_schema = ? and table_name = ?",
-            [DATASET, table]).fetchall())
+        return dict(
+            con.execute(
+                "select column_name, data_type from information_schema.columns "
+                "where table_schema = ? and table_name = ?",
+                [DATASET, table],
+            ).fetchall()
+        )
 
 
 def recent(sim, days: int) -> str:
@@ -38,8 +42,11 @@ def test_both_summaries_envelopes_load(start_simulator, envelope, period_keys):
     summary = load(sim, history_days=35, endpoints="summaries")
     with duckdb.connect(WAREHOUSE, read_only=True) as con:
         summaries = next(e for e in ENDPOINTS if e.name == "summaries")
-        assert_table_equals(table_rows(con, DATASET, summaries),
-                            expected_table(sim, summaries, family_days(summary, summaries)), summaries.table)
+        assert_table_equals(
+            table_rows(con, DATASET, summaries),
+            expected_table(sim, summaries, family_days(summary, summaries)),
+            summaries.table,
+        )
     assert len(family_days(summary, summaries)) == 35  # two windows: 31 days, then 4
 
 
@@ -74,8 +81,11 @@ def test_schema_growth_adds_columns(start_simulator):
     assert column_types("plugin_usage")["uninstall_count"] == "BIGINT"
     with duckdb.connect(WAREHOUSE, read_only=True) as con:
         for endpoint in (e for e in ENDPOINTS if e.name in ("users", "connectors", "plugins")):
-            assert_table_equals(table_rows(con, DATASET, endpoint),
-                                expected_table(sim, endpoint, family_days(summary, endpoint)), endpoint.table)
+            assert_table_equals(
+                table_rows(con, DATASET, endpoint),
+                expected_table(sim, endpoint, family_days(summary, endpoint)),
+                endpoint.table,
+            )
 
 
 def test_a_deleted_warehouse_is_reloaded_in_full_despite_local_state(start_simulator):

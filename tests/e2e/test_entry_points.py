@@ -55,8 +55,11 @@ def served_days(sim, endpoint) -> list[dt.date]:
 def assert_tables_equal_the_simulator(sim, warehouse: str = WAREHOUSE) -> None:
     with duckdb.connect(warehouse, read_only=True) as con:
         for endpoint in ENDPOINTS:
-            assert_table_equals(table_rows(con, DATASET, endpoint),
-                                expected_table(sim, endpoint, served_days(sim, endpoint)), endpoint.table)
+            assert_table_equals(
+                table_rows(con, DATASET, endpoint),
+                expected_table(sim, endpoint, served_days(sim, endpoint)),
+                endpoint.table,
+            )
 
 
 def capped_days(sim, endpoint, days) -> int:
@@ -66,8 +69,9 @@ def capped_days(sim, endpoint, days) -> int:
 def planned_requests(sim, days: int, cost_days: int, calendar: int = 2) -> dict[str, int]:
     """Requests per path of a load of the newest `days` (engagement) and `cost_days` (reports): the minimum."""
     windows = -(-days // 31)
-    counts = {path: days for path in ("/users", "/apps/chat/projects", "/skills", "/connectors", "/plugins",
-                                      "/artifacts")}
+    counts = {
+        path: days for path in ("/users", "/apps/chat/projects", "/skills", "/connectors", "/plugins", "/artifacts")
+    }
     counts["/summaries"] = windows + calendar
     newest = [sim.today() - dt.timedelta(days=n) for n in range(1, cost_days + 1)]
     for name in ("usage_report", "cost_report"):
@@ -105,8 +109,9 @@ def test_revisions_and_a_day_that_became_empty_are_replaced_whole(entry, org):
     fresh = snapshot()
     assert fresh["user_activity"] != stale["user_activity"] and fresh["cost_report"] != stale["cost_report"]
     with duckdb.connect(WAREHOUSE, read_only=True) as con:
-        emptied = con.execute(f"select count(*) from {DATASET}.user_activity where date = ?",
-                              [latest - dt.timedelta(days=2)]).fetchone()[0]
+        emptied = con.execute(
+            f"select count(*) from {DATASET}.user_activity where date = ?", [latest - dt.timedelta(days=2)]
+        ).fetchall()[0][0]
     assert emptied == 0
 
 
@@ -115,7 +120,7 @@ def test_the_newest_day_is_learnt_from_the_api_and_the_last_window_ends_there(en
     assert entry.run()
     assert_tables_equal_the_simulator(sim)
     with duckdb.connect(WAREHOUSE, read_only=True) as con:
-        newest = con.execute(f"select max(date) from {DATASET}.activity_summary").fetchone()[0]
+        newest = con.execute(f"select max(date) from {DATASET}.activity_summary").fetchall()[0][0]
     assert newest == sim.today() - dt.timedelta(days=3)
     assert sim.stats()["by_path"]["/summaries"].get(400) == 2  # the newest-day probe and the history probe
 
@@ -128,10 +133,16 @@ def test_a_value_whose_type_drifted_keeps_its_column_typed(entry, org):
     assert entry.run()
     drifted = sim.expected("/users", latest)[0]
     with duckdb.connect(WAREHOUSE, read_only=True) as con:
-        row = con.execute(f"select web_search_count, web_search_count__v_text from {DATASET}.user_activity "
-                          "where date = ? and user_id = ?", [latest, drifted["user"]["id"]]).fetchone()
-        types = dict(con.execute("select column_name, data_type from information_schema.columns "
-                                 "where table_name = 'user_activity'").fetchall())
+        row = con.execute(
+            f"select web_search_count, web_search_count__v_text from {DATASET}.user_activity "
+            "where date = ? and user_id = ?",
+            [latest, drifted["user"]["id"]],
+        ).fetchone()
+        types = dict(
+            con.execute(
+                "select column_name, data_type from information_schema.columns where table_name = 'user_activity'"
+            ).fetchall()
+        )
     assert row == (None, drifted["web_search_count"])
     assert types["web_search_count"] == "BIGINT" and types["web_search_count__v_text"] == "VARCHAR"
 
@@ -152,7 +163,7 @@ def test_a_run_that_fails_midway_is_completed_by_the_next_without_duplicates(ent
 
 
 def test_all_three_entry_points_leave_identical_tables(org, monkeypatch, tmp_path):
-    sim = org(revision_days=2)
+    org(revision_days=2)
     tables = {}
     for name, entry in ENTRIES.items():
         home = tmp_path / name
@@ -170,11 +181,17 @@ def snapshot(warehouse: str | Path = WAREHOUSE) -> dict[str, list[tuple]]:
     out = {}
     with duckdb.connect(str(warehouse), read_only=True) as con:
         for endpoint in ENDPOINTS:
-            columns = [tuple(c) for c in con.execute(
-                "select column_name, data_type from information_schema.columns where table_schema = ? and "
-                "table_name = ? order by column_name", [DATASET, endpoint.table]).fetchall()
-                if not c[0].startswith("_dlt")]
+            columns = [
+                tuple(c)
+                for c in con.execute(
+                    "select column_name, data_type from information_schema.columns where table_schema = ? and "
+                    "table_name = ? order by column_name",
+                    [DATASET, endpoint.table],
+                ).fetchall()
+                if not c[0].startswith("_dlt")
+            ]
             listed = ", ".join(f'"{c}"' for c, _ in columns)
             out[endpoint.table] = [tuple(columns)] + con.execute(
-                f"select {listed} from {DATASET}.{endpoint.table} order by all").fetchall()
+                f"select {listed} from {DATASET}.{endpoint.table} order by all"
+            ).fetchall()
     return out

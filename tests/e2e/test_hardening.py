@@ -9,7 +9,6 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import duckdb
 import pytest
@@ -22,7 +21,14 @@ from sources.claude_analytics.client import RetryPolicy
 from sources.claude_analytics.days import day_range
 from sources.claude_analytics.endpoints import BY_NAME, ENDPOINTS
 from tests.helpers import (
-    EVERY_UNIT, WAREHOUSE, assert_table_equals, expected_table, family_days, load, sim_env, table_rows,
+    EVERY_UNIT,
+    WAREHOUSE,
+    assert_table_equals,
+    expected_table,
+    family_days,
+    load,
+    sim_env,
+    table_rows,
 )
 
 DATASET = "claude_analytics"
@@ -36,16 +42,26 @@ def assert_equal_to_simulator(sim, summary, skip=()):
     with duckdb.connect(WAREHOUSE, read_only=True) as con:
         for endpoint in ENDPOINTS:
             if endpoint.name not in skip:
-                assert_table_equals(table_rows(con, DATASET, endpoint),
-                                    expected_table(sim, endpoint, family_days(summary, endpoint)), endpoint.table)
+                assert_table_equals(
+                    table_rows(con, DATASET, endpoint),
+                    expected_table(sim, endpoint, family_days(summary, endpoint)),
+                    endpoint.table,
+                )
 
 
 def test_a_full_backfill_through_every_fault_equals_the_simulator(start_simulator, monkeypatch):
     from sources.claude_analytics import client
 
     monkeypatch.setattr(client, "DEFAULT_RETRY", RetryPolicy(backoff_base=0.2, backoff_max=2.0, max_attempts=10))
-    faults = FaultConfig(server_error_rate=0.05, rate_limit_rate=0.03, drop_rate=0.01, truncate_rate=0.01,
-                         expired_cursor_rate=0.02, latency_min=0.1, latency_max=2.0)
+    faults = FaultConfig(
+        server_error_rate=0.05,
+        rate_limit_rate=0.03,
+        drop_rate=0.01,
+        truncate_rate=0.01,
+        expired_cursor_rate=0.02,
+        latency_min=0.1,
+        latency_max=2.0,
+    )
     sim = start_simulator(users=40, seed=21, faults=faults)
     summary = load(sim, history_days=12, start_date=recent(sim, 12), page_size=10)
     assert summary.outcome == "succeeded"
@@ -83,8 +99,11 @@ def test_retry_budget_exhausted_fails_naming_endpoint_and_day_and_keeps_committe
             if cursor is None:
                 continue
             rows = table_rows(con, DATASET, endpoint)
-            assert_table_equals({k: v for k, v in rows.items() if k[0] <= cursor},
-                                expected_table(sim, endpoint, day_range(earliest, cursor)), endpoint.table)
+            assert_table_equals(
+                {k: v for k, v in rows.items() if k[0] <= cursor},
+                expected_table(sim, endpoint, day_range(earliest, cursor)),
+                endpoint.table,
+            )
         run = con.execute("select outcome, error from claude_analytics.pipeline_runs").fetchall()
     assert run == [("failed", message)]
     # the next run completes the job
@@ -132,8 +151,9 @@ def test_type_drift_is_reported_with_its_variant_column(start_simulator, caplog)
         load(sim, history_days=4, endpoints="users")
     assert "web_search_count__v_text" in caplog.text
     with duckdb.connect(WAREHOUSE, read_only=True) as con:
-        others = con.execute("select count(*) from claude_analytics.user_activity where web_search_count is not null"
-                             ).fetchone()[0]
+        others = con.execute(
+            "select count(*) from claude_analytics.user_activity where web_search_count is not null"
+        ).fetchall()[0][0]
     assert others > 0  # the column keeps the values of its type (the rest: tests/e2e/test_entry_points.py)
 
 
@@ -143,15 +163,25 @@ SECRET = "sk-ant-api03-TOPSECRET-do-not-leak-0123456789"
 def test_the_key_never_leaks_into_logs_errors_state_traces_or_the_warehouse(start_simulator, tmp_path):
     sim = start_simulator(users=10, seed=26, api_key=SECRET, faults=FaultConfig(server_error_rate=0.1))
     env = {**os.environ, **sim_env(sim, days=3, availability_lag_days=1, history_days=3), "RUNTIME__LOG_LEVEL": "DEBUG"}
-    ok = subprocess.run([sys.executable, "-m", "pipelines.cli", "run", "--log-level", "DEBUG"],
-                        capture_output=True, text=True, env=env, timeout=300)
+    ok = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "run", "--log-level", "DEBUG"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert ok.returncode == 0, ok.stderr[-2000:]
     assert "x-api-key" in ok.stderr.lower() or "HTTP Request" in ok.stderr  # debug logging really was on
     # a failing run: an error is raised, logged with its traceback at DEBUG, and printed
     sim.config.faults.server_error_rate = 0.0
     sim.config.quirks = {sim.latest_available_day(): "bad_envelope"}
-    failed = subprocess.run([sys.executable, "-m", "pipelines.cli", "backfill", "--log-level", "DEBUG"],
-                            capture_output=True, text=True, env=env, timeout=300)
+    failed = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "backfill", "--log-level", "DEBUG"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert failed.returncode == 1
     for output in (ok.stdout, ok.stderr, failed.stdout, failed.stderr):
         assert SECRET not in output

@@ -17,8 +17,16 @@ from sources.claude_analytics.privacy import Pseudonymizer
 from tests.helpers import configure, sim_env
 
 DATASET = "claude_analytics"
-HEADERS = {"email": "Email", "user_id": "User ID", "name": "Name", "department": "Department", "team": "Team",
-           "manager_email": "Manager Email", "cost_center": "Cost Center", "location": "Location"}
+HEADERS = {
+    "email": "Email",
+    "user_id": "User ID",
+    "name": "Name",
+    "department": "Department",
+    "team": "Team",
+    "manager_email": "Manager Email",
+    "cost_center": "Cost Center",
+    "location": "Location",
+}
 KEY = "a-long-random-pseudonym-key-0123456789"
 API_KEY = "sk-ant-api03-NEVER-IN-A-FILE-987654321"
 
@@ -63,11 +71,17 @@ def test_the_org_chart_loads_typed_with_normalized_names_and_is_replaced_every_r
 
 
 BAD = [
-    ("no key column", lambda people: [{k: v for k, v in p.items() if k not in ("email", "user_id")} for p in people],
-     "has no email or user_id column"),
+    (
+        "no key column",
+        lambda people: [{k: v for k, v in p.items() if k not in ("email", "user_id")} for p in people],
+        "has no email or user_id column",
+    ),
     ("a person twice", lambda people: people + [dict(people[5])], "lists the same person twice: email"),
-    ("a row without a key", lambda people: people[:2] + [{**people[2], "email": None, "user_id": None}] + people[3:],
-     "row(s) 4 have no email or user_id"),
+    (
+        "a row without a key",
+        lambda people: people[:2] + [{**people[2], "email": None, "user_id": None}] + people[3:],
+        "row(s) 4 have no email or user_id",
+    ),
 ]
 
 
@@ -103,15 +117,19 @@ def test_an_unreadable_org_chart_or_a_missing_group_column_exits_2(configured, m
 
 def cli(*args: str, env: dict, log: Path) -> int:
     with open(log, "a") as stderr:
-        return subprocess.run([sys.executable, "-m", "pipelines.cli", *args], env=env, stdout=stderr, stderr=stderr,
-                              timeout=300).returncode
+        return subprocess.run(
+            [sys.executable, "-m", "pipelines.cli", *args], env=env, stdout=stderr, stderr=stderr, timeout=300
+        ).returncode
 
 
 def test_pseudonymized_no_plaintext_person_reaches_any_file_and_joins_still_work(start_simulator, tmp_path):
     sim = start_simulator(users=30, seed=62, api_key=API_KEY)
     chart = write_org_chart(tmp_path / "people.csv", sim.org_chart())
-    env = {**os.environ, **sim_env(sim, days=4, pseudonymize="true", pseudonym_key=KEY, org_chart_path=chart),
-           "RUNTIME__LOG_LEVEL": "DEBUG"}
+    env = {
+        **os.environ,
+        **sim_env(sim, days=4, pseudonymize="true", pseudonym_key=KEY, org_chart_path=chart),
+        "RUNTIME__LOG_LEVEL": "DEBUG",
+    }
     log = tmp_path / "commands.log"
     assert cli("run", "--log-level", "DEBUG", env=env, log=log) == 0
     assert cli("status", "--log-level", "DEBUG", env=env, log=log) in (0, 3)
@@ -129,19 +147,27 @@ def test_pseudonymized_no_plaintext_person_reaches_any_file_and_joins_still_work
     hashed = Pseudonymizer(KEY)
     with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
         someone = sim.org_chart()[0]
-        assert con.execute(f"select count(*) from {DATASET}.org_chart where email = ?",
-                           [hashed("email", someone["email"])]).fetchone()[0] == 1
-        joined = con.execute(f"select count(*) from {DATASET}.user_activity u join {DATASET}.org_chart o "
-                             "on u.user_email = o.email").fetchone()[0]
-        per_user = con.execute(f"select count(*) from {DATASET}.user_cost_report c join {DATASET}.user_activity u "
-                               "on c.user_id = u.user_id and c.date = u.date").fetchone()[0]
+        assert (
+            con.execute(
+                f"select count(*) from {DATASET}.org_chart where email = ?", [hashed("email", someone["email"])]
+            ).fetchall()[0][0]
+            == 1
+        )
+        joined = con.execute(
+            f"select count(*) from {DATASET}.user_activity u join {DATASET}.org_chart o on u.user_email = o.email"
+        ).fetchall()[0][0]
+        per_user = con.execute(
+            f"select count(*) from {DATASET}.user_cost_report c join {DATASET}.user_activity u "
+            "on c.user_id = u.user_id and c.date = u.date"
+        ).fetchall()[0][0]
         names = {r[0] for r in con.execute(f"select distinct user_name from {DATASET}.user_cost_report").fetchall()}
     assert joined > 0 and per_user > 0
     assert all(n is None or n.startswith("p_") for n in names)
 
 
-def test_switching_pseudonymization_on_for_plaintext_is_refused_with_the_command_that_fixes_it(configured, monkeypatch,
-                                                                                               capsys):
+def test_switching_pseudonymization_on_for_plaintext_is_refused_with_the_command_that_fixes_it(
+    configured, monkeypatch, capsys
+):
     assert main(["run", "--log-level", "ERROR", "--endpoints", "users"]) == 0
     with duckdb.connect("warehouse.duckdb", read_only=True) as con:
         before = con.execute(f"select * from {DATASET}.user_activity order by all").fetchall()

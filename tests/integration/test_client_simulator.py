@@ -9,7 +9,13 @@ import pytest
 from claude_analytics_simulator import FaultConfig
 from sources.claude_analytics.budget import RequestBudget
 from sources.claude_analytics.client import (
-    AccessDenied, AnalyticsClient, CursorRejected, DayNotAvailable, DayTooOld, RetriesExhausted, RetryPolicy,
+    AccessDenied,
+    AnalyticsClient,
+    CursorRejected,
+    DayNotAvailable,
+    DayTooOld,
+    RetriesExhausted,
+    RetryPolicy,
 )
 from sources.claude_analytics.days import Unit
 from sources.claude_analytics.endpoints import BY_NAME
@@ -18,8 +24,9 @@ from sources.claude_analytics.queries import QUERIES
 
 def client_for(sim, *, key=None, budget=None, **retry) -> AnalyticsClient:
     retry.setdefault("backoff_base", 0.01)
-    return AnalyticsClient(sim.base_url, key or sim.api_key, budget or RequestBudget(100_000),
-                           retry=RetryPolicy(**retry), timeout=5.0)
+    return AnalyticsClient(
+        sim.base_url, key or sim.api_key, budget or RequestBudget(100_000), retry=RetryPolicy(**retry), timeout=5.0
+    )
 
 
 def rows_of(client, name, unit, page_size=1000):
@@ -97,7 +104,9 @@ def test_dropped_connections_and_truncated_bodies_are_retried(start_simulator, f
         assert client.stats.retries == sim.stats()["total"] - pages > 0
 
 
-@pytest.mark.parametrize("fault,reason", [("drop_rate", "connection failed"), ("truncate_rate", "connection failed|JSON")])
+@pytest.mark.parametrize(
+    "fault,reason", [("drop_rate", "connection failed"), ("truncate_rate", "connection failed|JSON")]
+)
 def test_broken_answers_forever_exhaust_the_retry_budget(start_simulator, fault, reason):
     sim = start_simulator(faults=FaultConfig(**{fault: 1.0}))
     with client_for(sim, max_attempts=3) as client, pytest.raises(RetriesExhausted, match=reason):
@@ -115,8 +124,10 @@ def test_an_expired_cursor_restarts_the_day_from_page_one(start_simulator):
 
 def test_cursors_that_always_expire_give_up_after_bounded_restarts(start_simulator):
     sim = start_simulator(users=40, cursor_ttl_seconds=0.0)
-    with client_for(sim, max_cursor_restarts=2) as client, \
-            pytest.raises(CursorRejected, match="on 3 attempts in a row .HTTP 410.; restarted from page 1 2 times"):
+    with (
+        client_for(sim, max_cursor_restarts=2) as client,
+        pytest.raises(CursorRejected, match="on 3 attempts in a row .HTTP 410.; restarted from page 1 2 times"),
+    ):
         users_of(client, sim, sim.latest_available_day(), limit=5)
     assert sim.stats()["by_path"]["/users"] == {200: 3, 410: 3}
 

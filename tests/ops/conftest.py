@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,20 +28,24 @@ class Loaded:
     org_chart: list[dict]  # the rows of the org chart file that was loaded, as written
 
     @property
-    def days(self):
+    def days(self) -> list[dt.date]:
         from sources.claude_analytics.days import day_range
 
-        return list(day_range(self.summary.earliest_day, self.summary.latest_available_day))
+        first, last = self.summary.earliest_day, self.summary.latest_available_day
+        assert first is not None and last is not None, "the run recorded no engagement days"
+        return list(day_range(first, last))
 
     @property
-    def cost_days(self):
+    def cost_days(self) -> list[dt.date]:
         from sources.claude_analytics.days import day_range
 
-        return list(day_range(self.summary.cost_earliest_day, self.summary.cost_latest_day))
+        first, last = self.summary.cost_earliest_day, self.summary.cost_latest_day
+        assert first is not None and last is not None, "the run recorded no cost days"
+        return list(day_range(first, last))
 
 
 @pytest.fixture(scope="package")
-def loaded(tmp_path_factory) -> Loaded:
+def loaded(tmp_path_factory) -> Iterator[Loaded]:
     """`run` of every endpoint over 40 days of a 40-user simulated org, with an org chart, into a DuckDB file.
     Treat as read-only (copy the file to change it)."""
     home = tmp_path_factory.mktemp("ops_warehouse")
@@ -52,8 +57,12 @@ def loaded(tmp_path_factory) -> Loaded:
     os.environ["DLT_DATA_DIR"] = str(home / "dlt")
     start = (today - dt.timedelta(days=HISTORY_DAYS)).isoformat()  # the cost reports start there too
     try:
-        summary = run_load(RunOptions(settings_for(sim, start_date=start, org_chart_path=str(home / "org_chart.csv")),
-                                      target=Target(duckdb_file=str(home / "w.duckdb"))))
+        summary = run_load(
+            RunOptions(
+                settings_for(sim, start_date=start, org_chart_path=str(home / "org_chart.csv")),
+                target=Target(duckdb_file=str(home / "w.duckdb")),
+            )
+        )
     finally:
         if saved is None:
             os.environ.pop("DLT_DATA_DIR", None)

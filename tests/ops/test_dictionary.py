@@ -26,8 +26,9 @@ def documented() -> dict[str, dict[str, str]]:
 
 
 def test_the_committed_dictionary_is_the_generated_one():
-    assert DICTIONARY_PATH.read_text(encoding="utf-8") == generate(), \
+    assert DICTIONARY_PATH.read_text(encoding="utf-8") == generate(), (
         "docs/data-dictionary.md is stale: run `python -m pipelines.dictionary` and commit it"
+    )
     assert main(["--check"]) == 0
 
 
@@ -85,15 +86,21 @@ def test_the_dictionary_lists_every_column_a_load_creates_with_its_type(loaded):
     duckdb_type = {t: sql[0] for t, sql in SQL_TYPES.items()}
     with duckdb.connect(loaded.duckdb_file, read_only=True) as con:
         for table in [e.table for e in ENDPOINTS] + ["pipeline_runs"]:
-            actual = con.execute("select column_name, data_type from information_schema.columns where "
-                                 "table_schema = 'claude_analytics' and table_name = ? order by ordinal_position",
-                                 [table]).fetchall()
+            actual = con.execute(
+                "select column_name, data_type from information_schema.columns where "
+                "table_schema = 'claude_analytics' and table_name = ? order by ordinal_position",
+                [table],
+            ).fetchall()
             assert actual, table
             assert {c for c, _ in actual} == set(docs[table]), table
             for column, data_type in actual:
                 assert duckdb_type[docs[table][column]] == data_type, f"{table}.{column}: {data_type}"
         # the org chart: the documented key columns, the rest from the file
-        actual = dict(con.execute("select column_name, data_type from information_schema.columns where "
-                                  "table_schema = 'claude_analytics' and table_name = 'org_chart'").fetchall())
-        assert {k: actual[k] for k in docs["org_chart"]} == {k: "VARCHAR" for k in docs["org_chart"]}
-        assert set(actual) - set(docs["org_chart"]) == set(loaded.org_chart[0]) - {"email", "user_id"}
+        org_chart_types = dict(
+            con.execute(
+                "select column_name, data_type from information_schema.columns where "
+                "table_schema = 'claude_analytics' and table_name = 'org_chart'"
+            ).fetchall()
+        )
+        assert {k: org_chart_types[k] for k in docs["org_chart"]} == {k: "VARCHAR" for k in docs["org_chart"]}
+        assert set(org_chart_types) - set(docs["org_chart"]) == set(loaded.org_chart[0]) - {"email", "user_id"}

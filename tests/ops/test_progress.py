@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import logging
 from types import SimpleNamespace
-
-import datetime as dt
 
 from pipelines.progress import Progress, duration
 from sources.claude_analytics.days import Unit
@@ -73,8 +72,10 @@ def test_without_a_terminal_progress_is_a_log_line_at_most_every_interval(caplog
     lines = [r.getMessage() for r in caplog.records if r.name == "claude_analytics.progress"]
     assert len(lines) == 1 + 119 // 30 + 1  # first, one per 30 s, last
     assert lines[0].startswith("progress: 1% of 120 days×endpoints, ETA ") and "1 done, 1 requests" in lines[0]
-    assert lines[-1].startswith("progress: 100% of 120 days×endpoints, ETA 0s, elapsed 1m59s, 120 done, "
-                                "120 requests, 1,200 rows fetched, 1,200 committed")
+    assert lines[-1].startswith(
+        "progress: 100% of 120 days×endpoints, ETA 0s, elapsed 1m59s, 120 done, "
+        "120 requests, 1,200 rows fetched, 1,200 committed"
+    )
     assert stream.getvalue() == ""  # nothing drawn
 
 
@@ -99,7 +100,11 @@ def test_on_a_terminal_one_line_is_redrawn_and_log_records_erase_it_first(monkey
     finally:
         root.removeHandler(handler)
     assert out.count("\r\x1b[K[") == 2  # two draws
-    assert "[" + "." * 10 in out and "2% of 120 days×endpoints, ETA " in out and "3 done, 3 requests (1 retries, 0 rate" in out  # cut at the terminal width
+    assert (
+        "[" + "." * 10 in out
+        and "2% of 120 days×endpoints, ETA " in out
+        and "3 done, 3 requests (1 retries, 0 rate" in out
+    )  # cut at the terminal width
     assert "\r\x1b[Ksomething happened\n" in out  # the bar was erased before the record
     assert not handler.filters  # detached on exit
 
@@ -108,8 +113,8 @@ def test_a_real_run_reports_every_unit(start_simulator, caplog):
     caplog.set_level(logging.INFO, logger="claude_analytics.progress")
     sim = start_simulator(users=10, seed=1)
     progress = Progress(100_000, stream=io.StringIO(), mode="log", interval=0)
-    summary_ = load(sim, history_days=6, endpoints="users,summaries,skills,connectors,chat_projects",
-                    observer=progress)
+    summary_ = load(sim, history_days=6, endpoints="users,summaries,skills,connectors,chat_projects", observer=progress)
+    assert summary_.latest_available_day is not None and summary_.earliest_day is not None
     days = (summary_.latest_available_day - summary_.earliest_day).days + 1
     assert summary_.planned_days == 5 * days
     assert progress.days_done == 5 * days and progress.units_done == summary_.planned_units == 4 * days + 1

@@ -59,8 +59,17 @@ def test_report_is_self_contained_and_shows_the_warehouse_figures(loaded, report
     assert html.startswith("<!DOCTYPE html>")
     # nothing to fetch: no scripts, stylesheets, images, fonts or any URL
     assert not re.search(r"<script|<link|<img|<iframe|url\(|@import|https?:|//[a-z]", html, re.I)
-    for name in ("adoption", "products", "skills", "connectors", "claude-code", "projects", "spend", "org-units",
-                 "health"):
+    for name in (
+        "adoption",
+        "products",
+        "skills",
+        "connectors",
+        "claude-code",
+        "projects",
+        "spend",
+        "org-units",
+        "health",
+    ):
         assert f'<section id="{name}">' in html
     assert "Views not found" not in html
     assert html.count("<svg") == 12 and html.count("<polyline") >= 8 and html.count("<rect") > 40
@@ -108,8 +117,10 @@ def test_org_section_ranks_org_units_and_maps_adoption_per_week(loaded, report):
     newest = loaded.summary.latest_available_day
     weeks = sorted({w for w, _ in adoption})
     week = max(w for w in weeks if w + dt.timedelta(days=6) <= newest)
-    ranked = sorted((r for r in adoption.values() if r["week_start"] == week and r["adoption_rate"] is not None),
-                    key=lambda r: (-r["adoption_rate"], r["org_unit"]))
+    ranked = sorted(
+        (r for r in adoption.values() if r["week_start"] == week and r["adoption_rate"] is not None),
+        key=lambda r: (-r["adoption_rate"], r["org_unit"]),
+    )
     ranking = org.split(f"Adoption, week of {week}</h2>", 1)[1].split("</svg>", 1)[0]
     assert re.findall(r'class="label" text-anchor="end">([^<]+)</text>', ranking) == [r["org_unit"] for r in ranked]
     assert f">{percent(ranked[0]['adoption_rate'])}</text>" in ranking
@@ -147,11 +158,16 @@ def test_a_spend_view_missing_beside_its_loaded_table_is_reported(loaded, monkey
 
 
 def test_heat_map_shades_cells_from_white_to_blue_and_greys_missing_ones():
-    svg = heat_map(["Sales", "R&D"], ["w1", "w2"], {("Sales", "w1"): 100.0, ("Sales", "w2"): 0.0,
-                                                     ("R&D", "w1"): 50.0}, "adoption")
+    svg = heat_map(
+        ["Sales", "R&D"], ["w1", "w2"], {("Sales", "w1"): 100.0, ("Sales", "w2"): 0.0, ("R&D", "w1"): 50.0}, "adoption"
+    )
     fills = re.findall(r'<rect [^>]*fill="(#[0-9a-f]{6})"><title>([^<]+)</title>', svg)
-    assert fills == [("#2563eb", "Sales, w1: 100%"), ("#ffffff", "Sales, w2: 0%"), ("#92b1f5", "R&amp;D, w1: 50%"),
-                     ("#e5e7eb", "R&amp;D, w2: no value")]
+    assert fills == [
+        ("#2563eb", "Sales, w1: 100%"),
+        ("#ffffff", "Sales, w2: 0%"),
+        ("#92b1f5", "R&amp;D, w1: 50%"),
+        ("#e5e7eb", "R&amp;D, w2: no value"),
+    ]
     assert ">R&amp;D</text>" in svg
 
 
@@ -166,21 +182,23 @@ def png_pixels(path: Path) -> tuple[int, int, list[bytes]]:
     """(width, height, rows of RGB(A) bytes) of an 8-bit, non-interlaced PNG: enough to look at a screenshot."""
     data = path.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    pos, idat, header = 8, b"", None
+    pos, idat = 8, b""
+    header: tuple[int, ...] | None = None
     while pos < len(data):
-        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        chunk = data[pos + 8:pos + 8 + length]
+        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        chunk = data[pos + 8 : pos + 8 + length]
         if kind == b"IHDR":
             header = struct.unpack(">IIBBBBB", chunk)
         elif kind == b"IDAT":
             idat += chunk
         pos += 12 + length
+    assert header is not None, "no IHDR chunk"
     width, height, depth, color, _, _, interlace = header
     assert depth == 8 and interlace == 0 and color in (2, 6)
     bpp = 3 if color == 2 else 4
     raw, stride, rows, prev = zlib.decompress(idat), width * bpp, [], bytearray(width * bpp)
     for y in range(height):
-        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)])
         for i in range(stride):
             a = line[i - bpp] if i >= bpp else 0
             b, c = prev[i], prev[i - bpp] if i >= bpp else 0
@@ -208,16 +226,34 @@ def test_report_renders_in_headless_chromium(report, tmp_path):
     shot = tmp_path / "report.png"
     profile = tmp_path / "profile"
     profile.mkdir()
-    subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                    f"--user-data-dir={profile}", "--hide-scrollbars", "--window-size=1000,2400",
-                    f"--screenshot={shot}", page.as_uri()],
-                   check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={profile}",
+            "--hide-scrollbars",
+            "--window-size=1000,2400",
+            f"--screenshot={shot}",
+            page.as_uri(),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     width, height, rows = png_pixels(shot)
     assert (width, height) == (1000, 2400)
     bpp = len(rows[0]) // width
-    blue = sum(1 for row in rows[::4] for i in range(0, len(row), bpp * 4) if row[i:i + 3] == bytes((0x25, 0x63, 0xEB)))
-    colors = {row[i:i + 3] for row in rows[::8] for i in range(0, len(row), bpp * 8)}
+    blue = sum(
+        1 for row in rows[::4] for i in range(0, len(row), bpp * 4) if row[i : i + 3] == bytes((0x25, 0x63, 0xEB))
+    )
+    colors = {row[i : i + 3] for row in rows[::8] for i in range(0, len(row), bpp * 8)}
     assert blue > 200, "the charts' blue lines and bars are not on the screenshot"
     assert len(colors) > 50, "the screenshot is nearly uniform: the page did not render"
     if keep := os.environ.get("REPORT_SCREENSHOT"):  # REPORT_SCREENSHOT=/tmp/report.png pytest … to look at it

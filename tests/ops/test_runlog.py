@@ -32,7 +32,8 @@ def runs() -> list[dict]:
 
 def table_counts(table: str) -> tuple[int, int]:
     with duckdb.connect("warehouse.duckdb", read_only=True) as con:
-        return con.execute(f"select count(*), count(distinct date) from claude_analytics.{table}").fetchone()
+        rows, days = con.execute(f"select count(*), count(distinct date) from claude_analytics.{table}").fetchall()[0]
+        return rows, days
 
 
 def test_a_successful_and_a_failed_run_each_leave_their_row(cli_env, monkeypatch, capsys):
@@ -52,8 +53,12 @@ def test_a_successful_and_a_failed_run_each_leave_their_row(cli_env, monkeypatch
     assert (ok["edges_learnt"], ok["history_days"]) == ("latest, earliest", 20)
     # per day: 6 engagement endpoints, 2 per-user reports; per window: summaries, 2 bucketed reports
     assert ok["planned_units"] == ok["units_loaded"] == 8 * days + 3 * -(-days // 31)
-    capped = sum(len(sim.expected_report(e.path, d, e.group_by)) >= 100 for e in ENDPOINTS
-                 if e.kind == "bucket_report" for d in day_range(earliest, latest))
+    capped = sum(
+        len(sim.expected_report(e.path, d, e.group_by)) >= 100
+        for e in ENDPOINTS
+        if e.kind == "bucket_report"
+        for d in day_range(earliest, latest)
+    )
     # 40 users: one page per unit; the calendar's two requests; a day at the 100-group cap once more by the hour
     assert ok["requests"] == sim.stats()["total"] == ok["planned_units"] + 2 + capped
     assert (ok["retries"], ok["rate_limited"]) == (0, 0)

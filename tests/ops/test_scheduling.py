@@ -71,7 +71,9 @@ def test_workflow_installs_the_project_then_loads_then_checks_status(workflow):
     steps = [s.get("run", "") for s in job["steps"]]
     install = next(i for i, s in enumerate(steps) if "pip install" in s)
     assert re.search(r"pip install -e \"?\.\[", steps[install])
-    extras = re.search(r"\[(.+?)\]", steps[install]).group(1)
+    extras_match = re.search(r"\[(.+?)\]", steps[install])
+    assert extras_match is not None
+    extras = extras_match.group(1)
     assert extras == "${CLAUDE_ANALYTICS_DESTINATION}"
     pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     for destination in ("postgres", "bigquery", "snowflake"):  # every value of the variable is an extra
@@ -89,7 +91,9 @@ def test_workflow_installs_the_project_then_loads_then_checks_status(workflow):
 
 def test_the_documented_cron_line_is_valid():
     text = DOCS.read_text(encoding="utf-8")
-    block = re.search(r"```cron\n(.*?)```", text, re.S).group(1)
+    block_match = re.search(r"```cron\n(.*?)```", text, re.S)
+    assert block_match is not None, "no cron block in docs/scheduling.md"
+    block = block_match.group(1)
     [line] = [line for line in block.splitlines() if line and not line.startswith("#")]
     fields = line.split(None, 5)
     assert croniter.is_valid(" ".join(fields[:5]))
@@ -109,7 +113,9 @@ def test_the_dagster_recipe_materializes_every_table(start_simulator, monkeypatc
     from sources.claude_analytics.endpoints import ENDPOINTS
 
     text = DOCS.read_text(encoding="utf-8")
-    code = re.search(r"## Dagster.*?```python\n(.*?)```", text, re.S).group(1)
+    recipe = re.search(r"## Dagster.*?```python\n(.*?)```", text, re.S)
+    assert recipe is not None, "no Dagster recipe in docs/scheduling.md"
+    code = recipe.group(1)
     assert 'destination="postgres"' in code
     code = code.replace('destination="postgres"', 'destination=dlt.destinations.duckdb("warehouse.duckdb")')
     from tests.helpers import configure
@@ -124,6 +130,10 @@ def test_the_dagster_recipe_materializes_every_table(start_simulator, monkeypatc
     result = dg.materialize(list(defs.assets), resources={"dlt": namespace["DagsterDltResource"]()})
     assert result.success
     with duckdb.connect("warehouse.duckdb", read_only=True) as con:
-        tables = {r[0] for r in con.execute("select table_name from information_schema.tables "
-                                            "where table_schema = 'claude_analytics'").fetchall()}
+        tables = {
+            r[0]
+            for r in con.execute(
+                "select table_name from information_schema.tables where table_schema = 'claude_analytics'"
+            ).fetchall()
+        }
     assert {e.table for e in ENDPOINTS} <= tables

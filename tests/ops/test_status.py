@@ -18,14 +18,26 @@ from sources.claude_analytics.settings import make_settings
 from tests.helpers import load as run
 
 TODAY = dt.date(2026, 6, 30)
-D = lambda n: TODAY - dt.timedelta(days=n)  # noqa: E731
+D = lambda n: TODAY - dt.timedelta(days=n)
 USERS, SUMMARIES = BY_NAME["users"], BY_NAME["summaries"]
 
 
-def run_row(outcome="succeeded", earliest=D(90), through=D(3), finished=dt.datetime(2026, 6, 30, 6, 0), **extra):
-    row = {"command": "run", "outcome": outcome, "earliest_day": earliest, "started_at": finished,
-           "finished_at": finished, "user_activity_loaded_through": through, "activity_summary_loaded_through": through,
-           "user_activity_days": 5, "activity_summary_days": 5, "error": None}
+EARLIEST, THROUGH, FINISHED = D(90), D(3), dt.datetime(2026, 6, 30, 6, 0)
+
+
+def run_row(outcome="succeeded", earliest=EARLIEST, through=THROUGH, finished=FINISHED, **extra):
+    row = {
+        "command": "run",
+        "outcome": outcome,
+        "earliest_day": earliest,
+        "started_at": finished,
+        "finished_at": finished,
+        "user_activity_loaded_through": through,
+        "activity_summary_loaded_through": through,
+        "user_activity_days": 5,
+        "activity_summary_days": 5,
+        "error": None,
+    }
     row.update(extra)
     return row
 
@@ -34,8 +46,9 @@ EDGES = {"engagement": Edges(D(90), D(3), 90), "cost": Edges(API_FLOOR, D(1), 36
 
 
 def check(day_rows, runs, endpoints=(USERS,), max_days_behind=1):
-    return assess(list(endpoints), today=TODAY, edges=EDGES, day_rows=day_rows, runs=runs,
-                  max_days_behind=max_days_behind)
+    return assess(
+        list(endpoints), today=TODAY, edges=EDGES, day_rows=day_rows, runs=runs, max_days_behind=max_days_behind
+    )
 
 
 def every_day(first, last, n=10):
@@ -77,7 +90,7 @@ def test_gaps_between_explicit_backfills_and_unloaded_days_about_to_leave_the_wi
     assert status.exit_code == EXIT_ATTENTION
     text = " ".join(status.attention)
     assert f"4 day(s) missing: {D(49)}..{D(46)}" in text
-    assert f"7 unloaded day(s) leave the API's history within 7 days" in text
+    assert "7 unloaded day(s) leave the API's history within 7 days" in text
     assert f"--start-date {D(90)} --end-date {D(84)}" in text
 
 
@@ -115,8 +128,11 @@ def test_an_endpoint_not_offered_to_the_organization_is_no_gap():
 
 
 def test_the_edges_come_from_the_settings_or_else_from_the_newest_run():
-    runs = [run_row(finished=dt.datetime(2026, 6, 20, 6, 0), latest_available_day=D(11), earliest_day=D(100),
-                    history_days=90)]
+    runs = [
+        run_row(
+            finished=dt.datetime(2026, 6, 20, 6, 0), latest_available_day=D(11), earliest_day=D(100), history_days=90
+        )
+    ]
     edges = served_days(make_settings(), runs, TODAY)  # learnt on 06-20: a 1-day lag, a 90-day window
     assert edges["engagement"] == Edges(D(90), D(1), 90)
     pinned = served_days(make_settings(availability_lag_days=3, history_days=60), runs, TODAY)
@@ -159,8 +175,10 @@ def test_status_end_to_end_exit_codes(status_env, capsys):
     hole = f"{today - dt.timedelta(days=7)}..{today - dt.timedelta(days=6)}"
     assert f"activity_summary: 2 day(s) missing: {hole}" in out
     risky = f"{today - dt.timedelta(days=20)}..{today - dt.timedelta(days=14)}"
-    assert f"user_activity: 7 unloaded day(s) leave the API's history within 7 days and are then lost for good: " \
-           f"{risky}" in out
+    assert (
+        f"user_activity: 7 unloaded day(s) leave the API's history within 7 days and are then lost for good: "
+        f"{risky}" in out
+    )
 
     # the nightly run loads from the earliest day: healthy, exit 0
     load(sim)
@@ -172,9 +190,14 @@ def test_status_end_to_end_exit_codes(status_env, capsys):
     assert data["exit_code"] == 0 and data["latest_available_day"] == str(latest)
     by_table = {t["table"]: t for t in data["tables"]}
     with duckdb.connect("warehouse.duckdb", read_only=True) as con:
-        rows, days = con.execute("select count(*), count(distinct date) from claude_analytics.user_activity").fetchone()
+        rows, days = con.execute(
+            "select count(*), count(distinct date) from claude_analytics.user_activity"
+        ).fetchall()[0]
     assert by_table["user_activity"]["rows"] == rows
-    assert by_table["user_activity"]["days_loaded"] == (latest - today).days + 21 and by_table["user_activity"]["gaps"] == []
+    assert (
+        by_table["user_activity"]["days_loaded"] == (latest - today).days + 21
+        and by_table["user_activity"]["gaps"] == []
+    )
     assert data["last_successful_run"]["command"] == "run"
 
     # a summaries day lost at the warehouse is a gap again

@@ -35,8 +35,12 @@ def view_rows(con, view: str) -> list[dict]:
 
 
 def views_in(con) -> set[str]:
-    return {r[0] for r in con.execute("select table_name from information_schema.tables "
-                                      "where table_schema = ? and table_type = 'VIEW'", [DATASET]).fetchall()}
+    return {
+        r[0]
+        for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = ? and table_type = 'VIEW'", [DATASET]
+        ).fetchall()
+    }
 
 
 def truth(loaded, **org) -> Truth:
@@ -78,8 +82,11 @@ def test_the_loaded_data_exercises_every_rule_of_the_spend_and_org_views(loaded)
 def test_view_columns_and_types_match_their_documentation(loaded):
     with duckdb.connect(loaded.duckdb_file, read_only=True) as con:
         for view in load_views():
-            actual = con.execute("select column_name, data_type from information_schema.columns where table_schema = ? "
-                                 "and table_name = ? order by ordinal_position", [DATASET, view.name]).fetchall()
+            actual = con.execute(
+                "select column_name, data_type from information_schema.columns where table_schema = ? "
+                "and table_name = ? order by ordinal_position",
+                [DATASET, view.name],
+            ).fetchall()
             assert [c for c, _ in actual] == [c.name for c in view.columns] == view.output_columns, view.name
             for (name, data_type), documented in zip(actual, view.columns):
                 assert data_type == SQL_TYPES[documented.data_type][0], f"{view.name}.{name}: {data_type}"
@@ -93,12 +100,13 @@ def test_views_reference_only_declared_columns():
 
     tables = {e.table: set(declared_columns(e)) for e in ENDPOINTS}
     tables[ORG_CHART_TABLE] = {"email", "user_id", "org_unit"}
-    schema = {t: {c: "VARCHAR" for c in cols} for t, cols in tables.items()}
+    schema: dict[str, object] = {t: {c: "VARCHAR" for c in cols} for t, cols in tables.items()}  # qualify's type
     from sqlglot.optimizer.qualify import qualify
 
     for view in load_views():
-        tree = qualify(sqlglot.parse_one(view.sql, read="duckdb"), schema=schema, dialect="duckdb",
-                       validate_qualify_columns=True)
+        tree = qualify(
+            sqlglot.parse_one(view.sql, read="duckdb"), schema=schema, dialect="duckdb", validate_qualify_columns=True
+        )
         for column in tree.find_all(sqlglot.exp.Column):
             table = column.table
             assert column.name, view.name
@@ -165,8 +173,9 @@ def test_an_org_unit_attribute_the_org_chart_lacks_drops_the_org_views_with_a_wa
     assert set(created) == set(view_names()) - ORG_VIEWS
     with duckdb.connect(path, read_only=True) as con:
         assert not views_in(con) & ORG_VIEWS  # the ones grouped by department are gone
-    assert any("no column division" in r.getMessage() and "org_unit_attribute" in r.getMessage()
-               for r in caplog.records)
+    assert any(
+        "no column division" in r.getMessage() and "org_unit_attribute" in r.getMessage() for r in caplog.records
+    )
 
 
 def test_views_module_prints_the_org_views_for_an_attribute(capsys):
@@ -178,8 +187,15 @@ def test_views_module_prints_the_org_views_for_an_attribute(capsys):
     assert out.count("CREATE OR REPLACE VIEW") == len(view_names())
 
 
-@pytest.mark.parametrize("dialect,catalog,fold", [("bigquery", "my-project", str), ("snowflake", "ANALYTICS", str.upper),
-                                                  ("postgres", None, str), ("duckdb", None, str)])
+@pytest.mark.parametrize(
+    "dialect,catalog,fold",
+    [
+        ("bigquery", "my-project", str),
+        ("snowflake", "ANALYTICS", str.upper),
+        ("postgres", None, str),
+        ("duckdb", None, str),
+    ],
+)
 @pytest.mark.parametrize("keys", [("email", "user_id"), ("email",), ("user_id",)])
 def test_views_transpile_offline_for_every_destination(dialect, catalog, fold, keys):
     qualify = offline_qualifier(DATASET, catalog, fold)

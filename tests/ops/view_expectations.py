@@ -21,9 +21,16 @@ from typing import Any
 from sources.claude_analytics.endpoints import BY_NAME
 from tests.helpers import expected_table
 
-PRODUCTS = {"all": "", "chat": "chat_", "claude_code": "claude_code_", "cowork": "cowork_",
-            "claude_design": "claude_design_", "office_agent": "office_agent_", "science": "science_",
-            "chat_cowork_unified": "chat_cowork_unified_"}
+PRODUCTS = {
+    "all": "",
+    "chat": "chat_",
+    "claude_code": "claude_code_",
+    "cowork": "cowork_",
+    "claude_design": "claude_design_",
+    "office_agent": "office_agent_",
+    "science": "science_",
+    "chat_cowork_unified": "chat_cowork_unified_",
+}
 TOOLS = ("edit_tool", "multi_edit_tool", "write_tool", "notebook_edit_tool")
 
 # the key columns of each view's rows
@@ -99,14 +106,20 @@ def daily_adoption(sim, days) -> dict[tuple, dict]:
     for r in _rows(sim, "summaries", days):
         g = r.get
         out[(r["date"],)] = {
-            "date": r["date"], "daily_active_users": g("daily_active_user_count"),
-            "weekly_active_users": g("weekly_active_user_count"), "monthly_active_users": g("monthly_active_user_count"),
-            "assigned_seats": g("assigned_seat_count"), "pending_invites": g("pending_invite_count"),
-            "daily_adoption_rate": g("daily_adoption_rate"), "weekly_adoption_rate": g("weekly_adoption_rate"),
+            "date": r["date"],
+            "daily_active_users": g("daily_active_user_count"),
+            "weekly_active_users": g("weekly_active_user_count"),
+            "monthly_active_users": g("monthly_active_user_count"),
+            "assigned_seats": g("assigned_seat_count"),
+            "pending_invites": g("pending_invite_count"),
+            "daily_adoption_rate": g("daily_adoption_rate"),
+            "weekly_adoption_rate": g("weekly_adoption_rate"),
             "monthly_adoption_rate": g("monthly_adoption_rate"),
             "dau_mau_ratio": ratio(g("daily_active_user_count"), g("monthly_active_user_count")),
-            **{f"{p}_daily_active_users": g(f"{p}_daily_active_user_count")
-               for p in ("chat", "claude_code", "cowork", "claude_design", "office_agent", "science")},
+            **{
+                f"{p}_daily_active_users": g(f"{p}_daily_active_user_count")
+                for p in ("chat", "claude_code", "cowork", "claude_design", "office_agent", "science")
+            },
         }
     return out
 
@@ -121,9 +134,14 @@ def daily_active_users_by_product(sim, days) -> dict[tuple, dict]:
                 continue
             weekly, monthly = r.get(f"{prefix}weekly_active_user_count"), r.get(f"{prefix}monthly_active_user_count")
             out[(r["date"], product)] = {
-                "date": r["date"], "product": product, "daily_active_users": daily, "weekly_active_users": weekly,
-                "monthly_active_users": monthly, "assigned_seats": seats,
-                "daily_adoption_rate": ratio(daily, seats, 100.0), "weekly_adoption_rate": ratio(weekly, seats, 100.0),
+                "date": r["date"],
+                "product": product,
+                "daily_active_users": daily,
+                "weekly_active_users": weekly,
+                "monthly_active_users": monthly,
+                "assigned_seats": seats,
+                "daily_adoption_rate": ratio(daily, seats, 100.0),
+                "weekly_adoption_rate": ratio(weekly, seats, 100.0),
                 "monthly_adoption_rate": ratio(monthly, seats, 100.0),
             }
     return out
@@ -139,13 +157,21 @@ def _group(rows: list[dict], key: Callable[[dict], tuple]) -> dict[tuple, list[d
 def weekly_user_engagement(sim, days) -> dict[tuple, dict]:
     out = {}
     for (week, user), rows in _group(_rows(sim, "users", days), lambda r: (monday(r["date"]), r["user_id"])).items():
-        def total(column: str) -> Any:
+
+        def total(column: str, rows: list = rows) -> Any:
             return ssum(r.get(column) for r in rows)
 
-        code_cols = ("claude_code_lines_of_code_added_count", "claude_code_lines_of_code_removed_count",
-                     "claude_code_commit_count", "claude_code_pull_request_count", "claude_code_distinct_session_count")
+        code_cols = (
+            "claude_code_lines_of_code_added_count",
+            "claude_code_lines_of_code_removed_count",
+            "claude_code_commit_count",
+            "claude_code_pull_request_count",
+            "claude_code_distinct_session_count",
+        )
         out[(week, user)] = {
-            "week_start": week, "user_id": user, "user_email": smax(r.get("user_email") for r in rows),
+            "week_start": week,
+            "user_id": user,
+            "user_email": smax(r.get("user_email") for r in rows),
             "active_days": len({r["date"] for r in rows}),
             "chat_active_days": sum(1 for r in rows if gt0(r.get("chat_message_count"))),
             "claude_code_active_days": sum(1 for r in rows if any(gt0(r.get(c)) for c in code_cols)),
@@ -169,24 +195,37 @@ def claude_code_weekly_output(sim, days) -> dict[tuple, dict]:
     for r in _rows(sim, "users", days):
         accepted = sum(r.get(f"claude_code_tool_actions_{t}_accepted_count") or 0 for t in TOOLS)
         rejected = sum(r.get(f"claude_code_tool_actions_{t}_rejected_count") or 0 for t in TOOLS)
-        day = {"date": r["date"], "user_id": r["user_id"], "user_email": r.get("user_email"),
-               "sessions": r.get("claude_code_distinct_session_count"), "commits": r.get("claude_code_commit_count"),
-               "pull_requests": r.get("claude_code_pull_request_count"),
-               "lines_added": r.get("claude_code_lines_of_code_added_count"),
-               "lines_removed": r.get("claude_code_lines_of_code_removed_count"),
-               "accepted": accepted, "rejected": rejected}
-        if any(gt0(day[c]) for c in ("lines_added", "lines_removed", "commits", "pull_requests", "sessions")) \
-                or accepted + rejected > 0:
+        day = {
+            "date": r["date"],
+            "user_id": r["user_id"],
+            "user_email": r.get("user_email"),
+            "sessions": r.get("claude_code_distinct_session_count"),
+            "commits": r.get("claude_code_commit_count"),
+            "pull_requests": r.get("claude_code_pull_request_count"),
+            "lines_added": r.get("claude_code_lines_of_code_added_count"),
+            "lines_removed": r.get("claude_code_lines_of_code_removed_count"),
+            "accepted": accepted,
+            "rejected": rejected,
+        }
+        if (
+            any(gt0(day[c]) for c in ("lines_added", "lines_removed", "commits", "pull_requests", "sessions"))
+            or accepted + rejected > 0
+        ):
             per_day.append(day)
     out = {}
     for (week, user), rows in _group(per_day, lambda r: (monday(r["date"]), r["user_id"])).items():
         accepted, rejected = sum(r["accepted"] for r in rows), sum(r["rejected"] for r in rows)
         out[(week, user)] = {
-            "week_start": week, "user_id": user, "user_email": smax(r["user_email"] for r in rows),
+            "week_start": week,
+            "user_id": user,
+            "user_email": smax(r["user_email"] for r in rows),
             "active_days": len({r["date"] for r in rows}),
-            **{c: ssum(r[c] for r in rows) for c in ("sessions", "commits", "pull_requests", "lines_added",
-                                                      "lines_removed")},
-            "tool_suggestions_accepted": accepted, "tool_suggestions_rejected": rejected,
+            **{
+                c: ssum(r[c] for r in rows)
+                for c in ("sessions", "commits", "pull_requests", "lines_added", "lines_removed")
+            },
+            "tool_suggestions_accepted": accepted,
+            "tool_suggestions_rejected": rejected,
             "tool_acceptance_rate": float(accepted) / float(accepted + rejected) if accepted + rejected else None,
         }
     return out
@@ -200,8 +239,10 @@ def _top(rows: list[dict], kind: str, extra: dict[str, str], sums: dict[str, str
     out = {}
     for (name,), group in _group(rows, lambda r: (r[f"{kind}_name"],)).items():
         out[(name,)] = {
-            f"{kind}_name": name, **{k: smax(r.get(v) for r in group) for k, v in extra.items()},
-            "first_used_date": min(r["date"] for r in group), "last_used_date": max(r["date"] for r in group),
+            f"{kind}_name": name,
+            **{k: smax(r.get(v) for r in group) for k, v in extra.items()},
+            "first_used_date": min(r["date"] for r in group),
+            "last_used_date": max(r["date"] for r in group),
             "days_used": len({r["date"] for r in group}),
             "user_days": sum(r["distinct_user_count"] for r in group),
             "user_days_last_28d": sum(r["distinct_user_count"] for r in group if r["date"] > recent_from),
@@ -215,19 +256,35 @@ def _top(rows: list[dict], kind: str, extra: dict[str, str], sums: dict[str, str
 
 
 def top_skills(sim, days) -> dict[tuple, dict]:
-    return _top(_rows(sim, "skills", days), "skill", {"skill_display_name": "skill_display_name"}, {
-        "chat_conversations": "chat_distinct_conversation_skill_used_count",
-        "claude_code_sessions": "claude_code_distinct_session_skill_used_count",
-        "cowork_sessions": "cowork_distinct_session_skill_used_count", "invocations": "invocation_count",
-        "estimated_overage_spend": "estimated_overage_spend", "attributed_list_price": "attributed_list_price"})
+    return _top(
+        _rows(sim, "skills", days),
+        "skill",
+        {"skill_display_name": "skill_display_name"},
+        {
+            "chat_conversations": "chat_distinct_conversation_skill_used_count",
+            "claude_code_sessions": "claude_code_distinct_session_skill_used_count",
+            "cowork_sessions": "cowork_distinct_session_skill_used_count",
+            "invocations": "invocation_count",
+            "estimated_overage_spend": "estimated_overage_spend",
+            "attributed_list_price": "attributed_list_price",
+        },
+    )
 
 
 def top_connectors(sim, days) -> dict[tuple, dict]:
-    return _top(_rows(sim, "connectors", days), "connector", {"connector_display_name": "connector_display_name"}, {
-        "chat_conversations": "chat_distinct_conversation_connector_used_count",
-        "claude_code_sessions": "claude_code_distinct_session_connector_used_count",
-        "cowork_sessions": "cowork_distinct_session_connector_used_count", "read_calls": "read_call_count",
-        "write_calls": "write_call_count", "unclassified_calls": "unclassified_call_count"})
+    return _top(
+        _rows(sim, "connectors", days),
+        "connector",
+        {"connector_display_name": "connector_display_name"},
+        {
+            "chat_conversations": "chat_distinct_conversation_connector_used_count",
+            "claude_code_sessions": "claude_code_distinct_session_connector_used_count",
+            "cowork_sessions": "cowork_distinct_session_connector_used_count",
+            "read_calls": "read_call_count",
+            "write_calls": "write_call_count",
+            "unclassified_calls": "unclassified_call_count",
+        },
+    )
 
 
 def chat_project_activity(sim, days) -> dict[tuple, dict]:
@@ -235,7 +292,9 @@ def chat_project_activity(sim, days) -> dict[tuple, dict]:
     rows = _rows(sim, "chat_projects", days)
     for (week, project), group in _group(rows, lambda r: (monday(r["date"]), r["project_id"])).items():
         out[(week, project)] = {
-            "week_start": week, "project_id": project, "project_name": smax(r.get("project_name") for r in group),
+            "week_start": week,
+            "project_id": project,
+            "project_name": smax(r.get("project_name") for r in group),
             "created_at": smax(r.get("created_at") for r in group),
             "created_by_email": smax(r.get("created_by_email") for r in group),
             "active_days": len({r["date"] for r in group}),
@@ -248,10 +307,17 @@ def chat_project_activity(sim, days) -> dict[tuple, dict]:
 
 
 def top_plugins(sim, days) -> dict[tuple, dict]:
-    return _top(_rows(sim, "plugins", days), "plugin", {"plugin_id": "plugin_id"}, {
-        "installs": "install_count", "invocations": "invocation_count",
-        "claude_code_sessions": "claude_code_distinct_session_plugin_used_count",
-        "cowork_sessions": "cowork_distinct_session_plugin_used_count"})
+    return _top(
+        _rows(sim, "plugins", days),
+        "plugin",
+        {"plugin_id": "plugin_id"},
+        {
+            "installs": "install_count",
+            "invocations": "invocation_count",
+            "claude_code_sessions": "claude_code_distinct_session_plugin_used_count",
+            "cowork_sessions": "cowork_distinct_session_plugin_used_count",
+        },
+    )
 
 
 # -- spend -------------------------------------------------------------------------------------------
@@ -273,11 +339,13 @@ def _discount(amount: Decimal | None, list_amount: Decimal | None) -> float | No
 
 def _tokens(r: dict) -> dict[str, int]:
     """A usage row's token counts as the spend views add them (a type the API did not report counts as none)."""
-    return {"input_tokens": r.get("uncached_input_tokens") or 0,
-            "cache_creation_tokens": (r.get("cache_creation_ephemeral_5m_input_tokens") or 0)
-            + (r.get("cache_creation_ephemeral_1h_input_tokens") or 0),
-            "cache_read_tokens": r.get("cache_read_input_tokens") or 0,
-            "output_tokens": r.get("output_tokens") or 0}
+    return {
+        "input_tokens": r.get("uncached_input_tokens") or 0,
+        "cache_creation_tokens": (r.get("cache_creation_ephemeral_5m_input_tokens") or 0)
+        + (r.get("cache_creation_ephemeral_1h_input_tokens") or 0),
+        "cache_read_tokens": r.get("cache_read_input_tokens") or 0,
+        "output_tokens": r.get("output_tokens") or 0,
+    }
 
 
 def daily_spend(truth: Truth) -> dict[tuple, dict]:
@@ -291,13 +359,21 @@ def daily_spend(truth: Truth) -> dict[tuple, dict]:
         costs, uses = cost.get(k, []), usage.get(k, [])
         amount = ssum(r.get("amount") for r in costs)
         list_amount = ssum(r.get("list_amount") for r in costs)
-        tokens = {name: sum(_tokens(r)[name] for r in uses) if uses else None
-                  for name in ("input_tokens", "cache_creation_tokens", "cache_read_tokens", "output_tokens")}
+        token_sums = {
+            name: sum(_tokens(r)[name] for r in uses)
+            for name in ("input_tokens", "cache_creation_tokens", "cache_read_tokens", "output_tokens")
+        }
+        tokens: dict[str, int | None] = dict(token_sums) if uses else dict.fromkeys(token_sums)
         out[k] = {
-            "date": k[0], "product": k[1], "model": k[2], "amount": amount, "list_amount": list_amount,
+            "date": k[0],
+            "product": k[1],
+            "model": k[2],
+            "amount": amount,
+            "list_amount": list_amount,
             "discount_percent": _discount(amount, list_amount),
-            "requests": ssum(r.get("requests") for r in uses), **tokens,
-            "total_tokens": sum(tokens.values()) if uses else None,
+            "requests": ssum(r.get("requests") for r in uses),
+            **tokens,
+            "total_tokens": sum(token_sums.values()) if uses else None,
             "web_search_requests": ssum(r.get("server_tool_use_web_search_requests") for r in uses),
         }
     return out
@@ -306,13 +382,17 @@ def daily_spend(truth: Truth) -> dict[tuple, dict]:
 def user_spend_monthly(truth: Truth) -> dict[tuple, dict]:
     costs = _rows(truth.sim, "user_cost_report", truth.cost_days)
     uses = _rows(truth.sim, "user_usage_report", truth.cost_days)
-    both = _group([{**r, "is_cost": True} for r in costs] + [{**r, "is_cost": False} for r in uses],
-                  lambda r: (month_start(r["date"]), r["user_id"]))
+    both = _group(
+        [{**r, "is_cost": True} for r in costs] + [{**r, "is_cost": False} for r in uses],
+        lambda r: (month_start(r["date"]), r["user_id"]),
+    )
     out = {}
     for (month, user), rows in both.items():
         cost_rows, use_rows = [r for r in rows if r["is_cost"]], [r for r in rows if not r["is_cost"]]
         out[(month, user)] = {
-            "month_start": month, "user_id": user, "user_email": smax(r.get("user_email") for r in rows),
+            "month_start": month,
+            "user_id": user,
+            "user_email": smax(r.get("user_email") for r in rows),
             "user_name": smax(r.get("user_name") for r in rows),
             "amount": ssum(r.get("amount") for r in cost_rows),
             "list_amount": ssum(r.get("list_amount") for r in cost_rows),
@@ -323,35 +403,48 @@ def user_spend_monthly(truth: Truth) -> dict[tuple, dict]:
     return out
 
 
-CODE_COLUMNS = ("claude_code_lines_of_code_added_count", "claude_code_lines_of_code_removed_count",
-                "claude_code_commit_count", "claude_code_pull_request_count", "claude_code_distinct_session_count")
+CODE_COLUMNS = (
+    "claude_code_lines_of_code_added_count",
+    "claude_code_lines_of_code_removed_count",
+    "claude_code_commit_count",
+    "claude_code_pull_request_count",
+    "claude_code_distinct_session_count",
+)
 
 # v_cost_per_active_user: the product of the reports → when a user_activity row counts as active in it
 ACTIVE_IN: dict[str, Callable[[dict], bool]] = {
     "chat": lambda r: gt0(r.get("chat_message_count")),
     "claude_code": lambda r: any(gt0(r.get(c)) for c in CODE_COLUMNS),
     "cowork": lambda r: gt0(r.get("cowork_distinct_session_count")),
-    "office_agent": lambda r: gt0(r.get("office_excel_distinct_session_count"))
-    or gt0(r.get("office_powerpoint_distinct_session_count")),
+    "office_agent": lambda r: (
+        gt0(r.get("office_excel_distinct_session_count")) or gt0(r.get("office_powerpoint_distinct_session_count"))
+    ),
     "claude_design": lambda r: gt0(r.get("design_distinct_session_count")),
 }
 
 
 def cost_per_active_user(truth: Truth) -> dict[tuple, dict]:
-    spend = _group(_rows(truth.sim, "cost_report", truth.cost_days),
-                   lambda r: (monday(r["date"]), _label(r.get("product"))))
+    spend = _group(
+        _rows(truth.sim, "cost_report", truth.cost_days), lambda r: (monday(r["date"]), _label(r.get("product")))
+    )
     weeks = _group(_rows(truth.sim, "users", truth.days), lambda r: (monday(r["date"]),))
-    active = {(week, product): len({r["user_id"] for r in rows if test(r)})
-              for (week,), rows in weeks.items() for product, test in ACTIVE_IN.items()}
+    active = {
+        (week, product): len({r["user_id"] for r in rows if test(r)})
+        for (week,), rows in weeks.items()
+        for product, test in ACTIVE_IN.items()
+    }
     out = {}
     for week, product in set(spend) | set(active):
         rows = spend.get((week, product))
         amount = ssum(r.get("amount") for r in rows) if rows else None
         users = active.get((week, product))
         out[(week, product)] = {
-            "week_start": week, "product": product, "amount": amount,
+            "week_start": week,
+            "product": product,
+            "amount": amount,
             "list_amount": ssum(r.get("list_amount") for r in rows) if rows else None,
-            "active_users": users, "cost_per_active_user": _per_dollar(amount, users),
+            "active_users": users,
+            "cost_per_active_user": _per_dollar(amount, users),
         }
     return out
 
@@ -364,7 +457,7 @@ def write_org_chart(sim, path: Path, left_out: int = 4) -> list[dict]:
     org chart is matched case-insensitively) and people without a seat have an empty user_id.
     """
     seated = [p for p in sim.org_chart() if p["user_id"]]
-    dropped = {p["email"] for p in seated[::len(seated) // left_out][:left_out]}
+    dropped = {p["email"] for p in seated[:: len(seated) // left_out][:left_out]}
     rows = []
     for index, person in enumerate(p for p in sim.org_chart() if p["email"] not in dropped):
         row = {k: ("" if v is None else v) for k, v in person.items()}
@@ -402,13 +495,15 @@ class OrgUnits:
 
     def of(self, row: dict) -> str:
         email = row.get("user_email")
-        return (self.by_id.get(row["user_id"]) or (self.by_email.get(email.lower()) if email else None)
-                or NOT_IN_ORG_CHART)
+        return (
+            self.by_id.get(row["user_id"]) or (self.by_email.get(email.lower()) if email else None) or NOT_IN_ORG_CHART
+        )
 
     def grid(self, periods: Iterable[dt.date], placed: dict[tuple, list]) -> list[tuple[dt.date, str]]:
         """Every unit in every period, and `(not in org chart)` where someone it does not list shows up."""
-        return [(p, unit) for p in sorted(set(periods)) for unit in self.headcount] + \
-            [k for k in placed if k[1] == NOT_IN_ORG_CHART]
+        return [(p, unit) for p in sorted(set(periods)) for unit in self.headcount] + [
+            k for k in placed if k[1] == NOT_IN_ORG_CHART
+        ]
 
 
 def org_adoption_weekly(truth: Truth) -> dict[tuple, dict]:
@@ -423,6 +518,7 @@ def org_adoption_weekly(truth: Truth) -> dict[tuple, dict]:
 
 def _unit_week(week: dt.date, unit: str, headcount: int | None, group: list[dict]) -> dict:
     """One row of v_org_adoption_weekly: the unit's members' activity rows of the week."""
+
     def users(test: Callable[[dict], bool] = lambda r: True) -> int:
         return len({r["user_id"] for r in group if test(r)})
 
@@ -430,14 +526,20 @@ def _unit_week(week: dt.date, unit: str, headcount: int | None, group: list[dict
         return ssum(r.get(column) for r in group) if group else 0
 
     return {
-        "week_start": week, "org_unit": unit, "headcount": headcount, "active_users": users(),
-        "chat_active_users": users(ACTIVE_IN["chat"]), "claude_code_active_users": users(ACTIVE_IN["claude_code"]),
-        "cowork_active_users": users(ACTIVE_IN["cowork"]), "adoption_rate": ratio(users(), headcount, 100.0),
+        "week_start": week,
+        "org_unit": unit,
+        "headcount": headcount,
+        "active_users": users(),
+        "chat_active_users": users(ACTIVE_IN["chat"]),
+        "claude_code_active_users": users(ACTIVE_IN["claude_code"]),
+        "cowork_active_users": users(ACTIVE_IN["cowork"]),
+        "adoption_rate": ratio(users(), headcount, 100.0),
         "claude_code_lines_added": total("claude_code_lines_of_code_added_count"),
         "claude_code_lines_removed": total("claude_code_lines_of_code_removed_count"),
         "claude_code_commits": total("claude_code_commit_count"),
         "claude_code_pull_requests": total("claude_code_pull_request_count"),
-        "chat_messages": total("chat_message_count"), "cowork_messages": total("cowork_message_count"),
+        "chat_messages": total("chat_message_count"),
+        "cowork_messages": total("cowork_message_count"),
     }
 
 
@@ -454,9 +556,12 @@ def org_spend_monthly(truth: Truth) -> dict[tuple, dict]:
         amount = ssum(r.get("amount") for r in cost_rows) or Decimal(0)
         headcount = units.headcount.get(unit)
         out[(month, unit)] = {
-            "month_start": month, "org_unit": unit, "headcount": headcount,
+            "month_start": month,
+            "org_unit": unit,
+            "headcount": headcount,
             "users_with_usage": len({r["user_id"] for r in cost_rows + use_rows}),
-            "amount": amount, "list_amount": ssum(r.get("list_amount") for r in cost_rows) or Decimal(0),
+            "amount": amount,
+            "list_amount": ssum(r.get("list_amount") for r in cost_rows) or Decimal(0),
             "total_tokens": ssum(r.get("total_tokens") for r in use_rows) or 0,
             "amount_per_head": _per_dollar(amount, headcount),
         }
@@ -508,8 +613,9 @@ def assert_view_equals(view: str, actual_rows: list[dict], expected: dict[tuple,
         assert set(got) == set(want), f"{view}: columns {sorted(set(got) ^ set(want))} differ"
         for column, value in want.items():
             if column == "popularity_rank" and groups is not None:
-                assert got[column] in groups[(want["user_days_last_28d"], want["user_days"])], \
+                assert got[column] in groups[(want["user_days_last_28d"], want["user_days"])], (
                     f"{view} {key}: rank {got[column]} outside its tie group"
+                )
                 continue
             if column in CLOSE and value is not None and got[column] is not None:
                 assert _close(got[column], value), f"{view} {key} {column}: {got[column]!r} != {value!r}"

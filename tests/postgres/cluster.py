@@ -32,15 +32,20 @@ def find_bindir() -> Path:
     on_path = shutil.which("initdb")
     if on_path:
         candidates.append(Path(os.path.realpath(on_path)).parent)
-    versions = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(Path(p).parent.name)
-                      if Path(p).parent.name.isdigit() else 0, reverse=True)
+    versions = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin"),
+        key=lambda p: int(Path(p).parent.name) if Path(p).parent.name.isdigit() else 0,
+        reverse=True,
+    )
     candidates.extend(Path(p) for p in versions)
     for directory in candidates:
         if (directory / "initdb").is_file() and (directory / "pg_ctl").is_file():
             return directory
-    raise ClusterUnavailable("PostgreSQL server binaries (initdb, pg_ctl) not found on PATH, in $PG_BINDIR or "
-                             "/usr/lib/postgresql/*/bin: install the PostgreSQL 15 server (Debian: "
-                             "apt-get install postgresql-15) to run the Postgres tests")
+    raise ClusterUnavailable(
+        "PostgreSQL server binaries (initdb, pg_ctl) not found on PATH, in $PG_BINDIR or "
+        "/usr/lib/postgresql/*/bin: install the PostgreSQL 15 server (Debian: "
+        "apt-get install postgresql-15) to run the Postgres tests"
+    )
 
 
 def free_port() -> int:
@@ -64,8 +69,10 @@ class PostgresCluster:
             try:
                 self._user = pwd.getpwnam(SERVER_USER)
             except KeyError:
-                raise ClusterUnavailable(f"running as root, and initdb refuses root, but there is no "
-                                         f"'{SERVER_USER}' system user to run the server as") from None
+                raise ClusterUnavailable(
+                    f"running as root, and initdb refuses root, but there is no "
+                    f"'{SERVER_USER}' system user to run the server as"
+                ) from None
             if not shutil.which("runuser"):
                 raise ClusterUnavailable("running as root, and initdb refuses root, but runuser is missing")
         self.base: Path | None = None
@@ -77,12 +84,20 @@ class PostgresCluster:
         cmd = [str(self.bindir / args[0]), *args[1:]]
         if self.as_root:
             cmd = ["runuser", "-u", SERVER_USER, "--", *cmd]
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
-                              env={**os.environ, "LC_ALL": "C"})
+        done = subprocess.run(
+            cmd,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, "LC_ALL": "C"},
+        )
         if done.returncode != 0:
             log = self._log_tail()
-            raise RuntimeError(f"{' '.join(cmd)} failed ({done.returncode}): {done.stderr.strip() or done.stdout.strip()}"
-                               + (f"\nserver log:\n{log}" if log else ""))
+            raise RuntimeError(
+                f"{' '.join(cmd)} failed ({done.returncode}): {done.stderr.strip() or done.stdout.strip()}"
+                + (f"\nserver log:\n{log}" if log else "")
+            )
         return done.stdout
 
     def _log_tail(self) -> str:
@@ -95,12 +110,23 @@ class PostgresCluster:
         assert self.base is not None
         return self.base / "data"
 
-    def start(self, attempts: int = 3) -> "PostgresCluster":
+    def start(self, attempts: int = 3) -> PostgresCluster:
         self.base = Path(tempfile.mkdtemp(prefix="pg-claude-analytics-"))
         if self.as_root:
             os.chown(self.base, self._user.pw_uid, self._user.pw_gid)
-        self._run("initdb", "-D", str(self.data_dir), "-A", "trust", "-U", "postgres", "-E", "UTF8",
-                  "--no-locale", "--no-sync")
+        self._run(
+            "initdb",
+            "-D",
+            str(self.data_dir),
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "-E",
+            "UTF8",
+            "--no-locale",
+            "--no-sync",
+        )
         settings = ["-c timezone=UTC", "-c max_connections=50"]
         if not self.durable:
             settings += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
@@ -108,8 +134,19 @@ class PostgresCluster:
             self.port = free_port()  # a race with another process is possible: retry on a new port
             options = f"-h 127.0.0.1 -p {self.port} -k {self.base} " + " ".join(settings)
             try:
-                self._run("pg_ctl", "-D", str(self.data_dir), "-l", str(self.base / "server.log"), "-o", options,
-                          "-w", "-t", "60", "start")
+                self._run(
+                    "pg_ctl",
+                    "-D",
+                    str(self.data_dir),
+                    "-l",
+                    str(self.base / "server.log"),
+                    "-o",
+                    options,
+                    "-w",
+                    "-t",
+                    "60",
+                    "start",
+                )
                 return self
             except RuntimeError:
                 if attempt == attempts - 1:
@@ -127,7 +164,7 @@ class PostgresCluster:
             shutil.rmtree(self.base, ignore_errors=True)
             self.base = None
 
-    def __enter__(self) -> "PostgresCluster":
+    def __enter__(self) -> PostgresCluster:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -18,6 +18,7 @@ def test_postgres_readers_see_whole_days_during_a_revision_reload(start_simulato
     con = postgres_db.connect()
     con.autocommit = True  # every SELECT its own snapshot, as a BI tool's
     try:
+
         def read():
             with con.cursor() as cur:
                 cur.execute(QUERY)

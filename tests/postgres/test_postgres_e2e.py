@@ -25,8 +25,7 @@ DATASET = "claude_analytics"
 def load(sim, command="run", dataset=DATASET, history_days=None, **kw):
     """A run into Postgres; the cost reports start where the engagement history does."""
     if history_days:
-        kw.update(history_days=history_days,
-                  start_date=(sim.today() - dt.timedelta(days=history_days)).isoformat())
+        kw.update(history_days=history_days, start_date=(sim.today() - dt.timedelta(days=history_days)).isoformat())
     return run(sim, command, target=Target("postgres", dataset), **kw)
 
 
@@ -52,18 +51,26 @@ def query(db, sql: str, *params) -> list[tuple]:
 
 
 def column_types(db, table: str, dataset: str = DATASET) -> dict[str, str]:
-    return dict(query(db, "select column_name, data_type from information_schema.columns "
-                          "where table_schema = %s and table_name = %s", dataset, table))
+    return dict(
+        query(
+            db,
+            "select column_name, data_type from information_schema.columns where table_schema = %s and table_name = %s",
+            dataset,
+            table,
+        )
+    )
 
 
 def loaded_formats(dataset: str = DATASET) -> set[str]:
     """Loader file formats of the data tables' jobs in every completed load package of the pipeline."""
     pipeline = dlt.attach(Target("postgres", dataset).name)
     tables = {e.table for e in ENDPOINTS}
-    return {job.job_file_info.file_format
-            for load_id in pipeline.list_completed_load_packages()
-            for job in pipeline.get_load_package_info(load_id).jobs["completed_jobs"]
-            if job.job_file_info.table_name in tables and job.job_file_info.file_format != "sql"}
+    return {
+        job.job_file_info.file_format
+        for load_id in pipeline.list_completed_load_packages()
+        for job in pipeline.get_load_package_info(load_id).jobs["completed_jobs"]
+        if job.job_file_info.table_name in tables and job.job_file_info.file_format != "sql"
+    }
 
 
 def all_rows(db, dataset: str = DATASET) -> dict[str, list[tuple]]:
@@ -79,7 +86,7 @@ def all_rows(db, dataset: str = DATASET) -> dict[str, list[tuple]]:
 def test_full_backfill_equals_simulator_and_rerun_is_identical(start_simulator, postgres_db):
     sim = start_simulator(users=40, seed=3)
     summary = load(sim, history_days=40)
-    first, last = summary.earliest_day, sim.latest_available_day()
+    _first, last = summary.earliest_day, sim.latest_available_day()
     assert last == summary.latest_available_day
     assert_all_tables_equal(postgres_db, sim, summary)
     assert set(summary.cursors.values()) == {last.isoformat()}
@@ -97,11 +104,23 @@ def test_full_backfill_equals_simulator_and_rerun_is_identical(start_simulator, 
     assert column_types(postgres_db, "user_cost_report")["amount"] == "numeric"
     assert column_types(postgres_db, "artifact_activity")["is_shared"] == "boolean"
     # the primary key is declared NOT NULL at the destination
-    nullable = dict(query(postgres_db, "select column_name, is_nullable from information_schema.columns "
-                                       "where table_schema = %s and table_name = 'user_activity'", DATASET))
+    nullable = dict(
+        query(
+            postgres_db,
+            "select column_name, is_nullable from information_schema.columns "
+            "where table_schema = %s and table_name = 'user_activity'",
+            DATASET,
+        )
+    )
     assert nullable["date"] == nullable["user_id"] == "NO"
-    report = dict(query(postgres_db, "select column_name, is_nullable from information_schema.columns "
-                                     "where table_schema = %s and table_name = 'cost_report'", DATASET))
+    report = dict(
+        query(
+            postgres_db,
+            "select column_name, is_nullable from information_schema.columns "
+            "where table_schema = %s and table_name = 'cost_report'",
+            DATASET,
+        )
+    )
     assert report["date"] == "NO" and report["product"] == "YES"  # unattributed traffic: a NULL product
 
     before = all_rows(postgres_db)

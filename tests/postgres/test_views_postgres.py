@@ -27,10 +27,17 @@ def since(days: int) -> str:
 def test_views_on_postgres_equal_values_computed_from_the_simulator(start_simulator, postgres_db, tmp_path):
     sim = start_simulator(users=40, seed=11)
     chart = write_org_chart(sim, tmp_path / "org_chart.csv")
-    summary = load(sim, target=POSTGRES, history_days=40, start_date=since(40),
-                   org_chart_path=str(tmp_path / "org_chart.csv"))
-    truth = Truth(sim, list(day_range(summary.earliest_day, summary.latest_available_day)),
-                  list(day_range(summary.cost_earliest_day, summary.cost_latest_day)), chart)
+    summary = load(
+        sim, target=POSTGRES, history_days=40, start_date=since(40), org_chart_path=str(tmp_path / "org_chart.csv")
+    )
+    assert summary.earliest_day is not None and summary.latest_available_day is not None
+    assert summary.cost_earliest_day is not None and summary.cost_latest_day is not None
+    truth = Truth(
+        sim,
+        list(day_range(summary.earliest_day, summary.latest_available_day)),
+        list(day_range(summary.cost_earliest_day, summary.cost_latest_day)),
+        chart,
+    )
     con = postgres_db.connect()
     try:
         with con.cursor() as cur:
@@ -43,8 +50,11 @@ def test_views_on_postgres_equal_values_computed_from_the_simulator(start_simula
                 expected = EXPECTED[view.name](truth)
                 assert expected, f"{view.name}: the simulated org gives no rows to compare"
                 assert_view_equals(view.name, rows, expected)
-                cur.execute("select column_name, data_type from information_schema.columns where table_schema = %s "
-                            "and table_name = %s order by ordinal_position", (DATASET, view.name))
+                cur.execute(
+                    "select column_name, data_type from information_schema.columns where table_schema = %s "
+                    "and table_name = %s order by ordinal_position",
+                    (DATASET, view.name),
+                )
                 columns = cur.fetchall()
                 assert [c for c, _ in columns] == [c.name for c in view.columns]
                 for (name, data_type), documented in zip(columns, view.columns):
@@ -62,14 +72,16 @@ def test_views_are_replaced_by_the_next_run(start_simulator, postgres_db, caplog
     for _ in range(2):  # the second run replaces the views its first run created
         summary = load(sim, target=POSTGRES, history_days=5, start_date=since(5))
     without_org_chart = len(view_names()) - 2
-    created = [r.getMessage() for r in caplog.records
-               if f"created or replaced {without_org_chart} view(s)" in r.getMessage()]
+    created = [
+        r.getMessage() for r in caplog.records if f"created or replaced {without_org_chart} view(s)" in r.getMessage()
+    ]
     assert len(created) == 2
     assert not [r for r in caplog.records if r.levelname == "WARNING"]
     con = postgres_db.connect()
     try:
         with con.cursor() as cur:
             cur.execute(f"select count(*) from {DATASET}.v_daily_adoption")
+            assert summary.latest_available_day is not None and summary.earliest_day is not None
             assert cur.fetchone()[0] == (summary.latest_available_day - summary.earliest_day).days + 1
     finally:
         con.close()

@@ -14,7 +14,7 @@ import pytest
 if importlib.util.find_spec("claude_analytics_simulator") is None:
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from claude_analytics_simulator import Simulator  # noqa: E402
+from claude_analytics_simulator import Simulator
 
 # A fixed "today": latest available day 2026-03-14 (lag 1), earliest 2026-01-01 (the floor; 90 days back is 2025).
 TODAY = datetime.date(2026, 3, 15)

@@ -26,7 +26,7 @@ from claude_analytics_simulator import (
 
 DAY = datetime.date(2026, 3, 10)
 LATEST = datetime.date(2026, 3, 14)
-Q = {"date": DAY.isoformat(), "limit": 5}
+Q: dict[str, str | int] = {"date": DAY.isoformat(), "limit": 5}
 
 
 # ---- rate limit --------------------------------------------------------------------------------
@@ -90,10 +90,13 @@ def test_auth_failures_and_400s_count_against_the_budget(make_sim, connect):
 def test_rate_limit_is_shared_by_all_endpoints_and_clients(make_sim, connect):
     sim = make_sim(rate_limit=4, rate_window_seconds=30.0)
     a, b = connect(sim), connect(sim)
-    codes = [a.get("/users", params=Q).status_code, b.get("/skills", params=Q).status_code,
-             a.get("/connectors", params=Q).status_code,
-             b.get("/summaries", params={"starting_date": "2026-03-01"}).status_code,
-             a.get("/apps/chat/projects", params=Q).status_code]
+    codes = [
+        a.get("/users", params=Q).status_code,
+        b.get("/skills", params=Q).status_code,
+        a.get("/connectors", params=Q).status_code,
+        b.get("/summaries", params={"starting_date": "2026-03-01"}).status_code,
+        a.get("/apps/chat/projects", params=Q).status_code,
+    ]
     assert codes == [200, 200, 200, 200, 429]
 
 
@@ -145,14 +148,20 @@ def test_truncate_sends_full_length_but_half_the_body(make_sim):
     sim = faulty(make_sim, truncate_rate=1.0)
     parts = urlsplit(sim.base_url)
     with socket.create_connection((parts.hostname, parts.port), timeout=5) as sock:
-        sock.sendall((f"GET {parts.path}/users?date={DAY.isoformat()}&limit=50 HTTP/1.1\r\n"
-                      f"Host: {parts.netloc}\r\nx-api-key: {sim.api_key}\r\n\r\n").encode())
+        sock.sendall(
+            (
+                f"GET {parts.path}/users?date={DAY.isoformat()}&limit=50 HTTP/1.1\r\n"
+                f"Host: {parts.netloc}\r\nx-api-key: {sim.api_key}\r\n\r\n"
+            ).encode()
+        )
         raw = b""
         while chunk := sock.recv(65536):
             raw += chunk
     head, body = raw.split(b"\r\n\r\n", 1)
     assert head.startswith(b"HTTP/1.1 200")
-    length = int(next(line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")))
+    length = int(
+        next(line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length"))
+    )
     assert len(body) == length // 2 and length > 1000
     assert body.startswith(b'{"data":[')
 
@@ -192,11 +201,12 @@ def test_latency_and_concurrency(make_sim):
     assert sim.stats()["max_in_flight"] >= 2
 
 
-def outcomes(sim: Simulator, n: int = 40) -> list[object]:
-    seen = []
+def outcomes(sim: Simulator, n: int = 40) -> list[int | str]:
+    """Each request's status code, or the name of the transport error it met."""
+    seen: list[int | str] = []
     with httpx.Client(base_url=sim.base_url, headers={"x-api-key": sim.api_key}) as client:
         for k in range(n):
-            params = {"date": DAY.isoformat(), "limit": 5 + k % 3}
+            params: dict[str, str | int] = {"date": DAY.isoformat(), "limit": 5 + k % 3}
             try:
                 seen.append(client.get("/users", params=params).status_code)
             except httpx.TransportError as err:
@@ -248,8 +258,13 @@ def test_growth_fields_appear_only_from_growth_from(make_sim, connect):
         assert "science_metrics" not in row and "voice_message_count" not in row["chat_metrics"]
         assert set(row["office_metrics"]) == {"excel", "powerpoint"}
     for row in fetch("/users", after):
-        assert set(row["science_metrics"]) == {"delegation_count", "distinct_session_count", "message_count",
-                                               "remote_compute_job_count", "skills_used_count"}
+        assert set(row["science_metrics"]) == {
+            "delegation_count",
+            "distinct_session_count",
+            "message_count",
+            "remote_compute_job_count",
+            "skills_used_count",
+        }
         assert isinstance(row["chat_metrics"]["voice_message_count"], int)
         assert set(row["office_metrics"]) == {"excel", "powerpoint", "word", "outlook"}
     assert all(row["invocation_count"] is None for row in fetch("/skills", before))
@@ -344,8 +359,13 @@ def test_start_is_lazy_and_stop_closes_the_port(connect):
     sim = Simulator(SimulatorConfig(today=datetime.date(2026, 3, 15), rate_limit=0))
     url = sim.start()
     # Starting generates nothing: data is made on the first request that needs it (so start is fast).
-    assert sim.cache_info() == {"row_days": 0, "rows": 0, "report_days_generated": 0, "report_hits": 0,
-                                "report_misses": 0}
+    assert sim.cache_info() == {
+        "row_days": 0,
+        "rows": 0,
+        "report_days_generated": 0,
+        "report_hits": 0,
+        "report_misses": 0,
+    }
     client = connect(sim)
     assert client.get("/users", params=Q).status_code == 200  # kept alive
     assert sim.cache_info()["row_days"] == 1
@@ -380,12 +400,38 @@ def test_arguments_build_a_config():
 
     parser = argparse.ArgumentParser()
     add_arguments(parser)
-    args = parser.parse_args(["--port", "0", "--users", "12", "--seed", "3", "--api-key", "k", "--lag-days", "3",
-                              "--rate-limit", "0", "--fault-5xx", "0.1", "--fault-drop", "0.2",
-                              "--summaries-envelope", "both", "--growth-from", "2026-05-01"])
+    args = parser.parse_args(
+        [
+            "--port",
+            "0",
+            "--users",
+            "12",
+            "--seed",
+            "3",
+            "--api-key",
+            "k",
+            "--lag-days",
+            "3",
+            "--rate-limit",
+            "0",
+            "--fault-5xx",
+            "0.1",
+            "--fault-drop",
+            "0.2",
+            "--summaries-envelope",
+            "both",
+            "--growth-from",
+            "2026-05-01",
+        ]
+    )
     config = config_from_args(args)
     assert (config.users, config.seed, config.api_key, config.availability_lag_days, config.rate_limit) == (
-        12, 3, "k", 3, 0)
+        12,
+        3,
+        "k",
+        3,
+        0,
+    )
     assert config.faults.server_error_rate == 0.1 and config.faults.drop_rate == 0.2
     assert config.summaries_envelope == "both" and config.growth_from == datetime.date(2026, 5, 1)
     assert args.host == "127.0.0.1"
@@ -396,19 +442,25 @@ def test_module_serves_until_interrupted(tmp_path):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")])}
     proc = subprocess.Popen(
         [sys.executable, "-m", "claude_analytics_simulator", "--port", "0", "--api-key", "cli-key", "--users", "5"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=tmp_path,
         # A suite launched as a background job inherits SIGINT ignored, and so would the child: then
         # Ctrl-C could never reach it. Give it the default disposition, as a terminal would.
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
+        assert proc.stdout is not None  # stdout=PIPE
         first, second = proc.stdout.readline(), proc.stdout.readline()
         base_url = first.split()[-1]
         assert base_url.startswith("http://127.0.0.1:") and base_url.endswith("/v1/organizations/analytics")
         assert second.strip().endswith("cli-key")
         yesterday = datetime.datetime.now(datetime.timezone.utc).date() - datetime.timedelta(days=1)
-        response = httpx.get(base_url + "/skills", params={"date": yesterday.isoformat()},
-                             headers={"x-api-key": "cli-key"})
+        response = httpx.get(
+            base_url + "/skills", params={"date": yesterday.isoformat()}, headers={"x-api-key": "cli-key"}
+        )
         assert response.status_code == 200
     finally:
         proc.send_signal(signal.SIGINT)

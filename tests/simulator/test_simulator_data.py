@@ -11,18 +11,49 @@ from claude_analytics_simulator import Organization, Simulator
 WEEKDAY = datetime.date(2026, 3, 10)
 SATURDAY = datetime.date(2026, 3, 14)
 
-CHAT = {"distinct_conversation_count", "message_count", "distinct_projects_created_count",
-        "distinct_projects_used_count", "distinct_files_uploaded_count", "distinct_artifacts_created_count",
-        "thinking_message_count", "distinct_skills_used_count", "connectors_used_count",
-        "distinct_shared_artifacts_viewed_count", "shared_conversations_viewed_count",
-        "distinct_connectors_used_count"}
-OFFICE = {"distinct_session_count", "message_count", "skills_used_count", "distinct_skills_used_count",
-          "connectors_used_count", "distinct_connectors_used_count"}
-COWORK = {"distinct_session_count", "message_count", "action_count", "dispatch_turn_count", "skills_used_count",
-          "distinct_skills_used_count", "connectors_used_count", "distinct_connectors_used_count"}
-COWORK_GATED = {"artifacts_created_count", "distinct_plugins_used_count", "plugins_used_count", "file_edit_count",
-                "edit_tool_count", "multi_edit_tool_count", "write_tool_count", "notebook_edit_tool_count",
-                "sessions_with_file_edits_count"}
+CHAT = {
+    "distinct_conversation_count",
+    "message_count",
+    "distinct_projects_created_count",
+    "distinct_projects_used_count",
+    "distinct_files_uploaded_count",
+    "distinct_artifacts_created_count",
+    "thinking_message_count",
+    "distinct_skills_used_count",
+    "connectors_used_count",
+    "distinct_shared_artifacts_viewed_count",
+    "shared_conversations_viewed_count",
+    "distinct_connectors_used_count",
+}
+OFFICE = {
+    "distinct_session_count",
+    "message_count",
+    "skills_used_count",
+    "distinct_skills_used_count",
+    "connectors_used_count",
+    "distinct_connectors_used_count",
+}
+COWORK = {
+    "distinct_session_count",
+    "message_count",
+    "action_count",
+    "dispatch_turn_count",
+    "skills_used_count",
+    "distinct_skills_used_count",
+    "connectors_used_count",
+    "distinct_connectors_used_count",
+}
+COWORK_GATED = {
+    "artifacts_created_count",
+    "distinct_plugins_used_count",
+    "plugins_used_count",
+    "file_edit_count",
+    "edit_tool_count",
+    "multi_edit_tool_count",
+    "write_tool_count",
+    "notebook_edit_tool_count",
+    "sessions_with_file_edits_count",
+}
 
 
 def is_count(value) -> bool:
@@ -33,16 +64,29 @@ def test_user_row_shape():
     org = Organization(42, 500)
     rows = org.user_rows(WEEKDAY)
     for row in rows:
-        assert set(row) == {"user", "chat_metrics", "claude_code_metrics", "web_search_count", "office_metrics",
-                            "cowork_metrics", "design_metrics", "last_activity_date"}
+        assert set(row) == {
+            "user",
+            "chat_metrics",
+            "claude_code_metrics",
+            "web_search_count",
+            "office_metrics",
+            "cowork_metrics",
+            "design_metrics",
+            "last_activity_date",
+        }
         assert re.fullmatch(r"user_[0-9a-f]{24}", row["user"]["id"])
         assert re.fullmatch(r"[a-z]+\.[a-z]+\d+@example\.com", row["user"]["email_address"])
         assert row["user"]["type"] == "user"
         assert set(row["chat_metrics"]) == CHAT and all(map(is_count, row["chat_metrics"].values()))
         code = row["claude_code_metrics"]
         core = code["core_metrics"]
-        assert set(core) == {"commit_count", "pull_request_count", "lines_of_code", "distinct_session_count",
-                             "artifacts_created_count"}
+        assert set(core) == {
+            "commit_count",
+            "pull_request_count",
+            "lines_of_code",
+            "distinct_session_count",
+            "artifacts_created_count",
+        }
         assert set(core["lines_of_code"]) == {"added_count", "removed_count"}
         assert core["distinct_session_count"] is None or is_count(core["distinct_session_count"])
         assert set(code["tool_actions"]) == {"edit_tool", "multi_edit_tool", "write_tool", "notebook_edit_tool"}
@@ -54,8 +98,12 @@ def test_user_row_shape():
         assert set(row["cowork_metrics"]) == COWORK | COWORK_GATED
         assert all(is_count(row["cowork_metrics"][k]) for k in COWORK)
         assert all(row["cowork_metrics"][k] is None for k in COWORK_GATED)  # null, never 0
-        assert set(row["design_metrics"]) == {"distinct_projects_created_count", "distinct_projects_used_count",
-                                              "distinct_session_count", "message_count"}
+        assert set(row["design_metrics"]) == {
+            "distinct_projects_created_count",
+            "distinct_projects_used_count",
+            "distinct_session_count",
+            "message_count",
+        }
         assert row["last_activity_date"] == WEEKDAY.isoformat()
     emails = [r["user"]["email_address"] for r in rows]
     assert emails == sorted(emails) and len(set(emails)) == len(emails)
@@ -74,9 +122,15 @@ def test_magnitudes_and_product_subsets():
     assert len(office) > 0
     nulls = sum(r["claude_code_metrics"]["core_metrics"]["distinct_session_count"] is None for r in weekday)
     assert 0 < nulls < len(weekday) / 4
-    assert all(sum(v for v in r["chat_metrics"].values()) + r["claude_code_metrics"]["core_metrics"]["lines_of_code"]
-               ["added_count"] + r["cowork_metrics"]["distinct_session_count"] + r["design_metrics"]["message_count"]
-               + sum(p["message_count"] for p in r["office_metrics"].values()) > 0 for r in weekday)
+    assert all(
+        sum(v for v in r["chat_metrics"].values())
+        + r["claude_code_metrics"]["core_metrics"]["lines_of_code"]["added_count"]
+        + r["cowork_metrics"]["distinct_session_count"]
+        + r["design_metrics"]["message_count"]
+        + sum(p["message_count"] for p in r["office_metrics"].values())
+        > 0
+        for r in weekday
+    )
 
 
 def test_projects_skills_connectors():
@@ -115,7 +169,9 @@ def test_projects_skills_connectors():
     for c in rows:
         for field in ("read_call_count", "write_call_count", "unclassified_call_count"):
             assert c[field] is None or (is_count(c[field]) and c[field] > 0)  # null, never 0 as a stand-in
-        assert c["managed_auth_distinct_user_count"] + c["individual_auth_distinct_user_count"] == c["distinct_user_count"]
+        assert (
+            c["managed_auth_distinct_user_count"] + c["individual_auth_distinct_user_count"] == c["distinct_user_count"]
+        )
         assert "average_latency_ms" not in c
     assert any(c["read_call_count"] is None for c in rows) and any(c["read_call_count"] for c in rows)
 

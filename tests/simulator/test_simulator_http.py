@@ -10,7 +10,7 @@ import re
 import pytest
 from sim_helpers import DAY, LATEST, TODAY, assert_error, walk
 
-from claude_analytics_simulator import ENDPOINT_PATHS, ENGAGEMENT_PATHS, REPORT_PATHS, SERVED_PATHS, Simulator
+from claude_analytics_simulator import ENDPOINT_PATHS, ENGAGEMENT_PATHS, REPORT_PATHS, SERVED_PATHS
 
 PER_DAY = [p for p in ENGAGEMENT_PATHS if p != "/summaries"]
 
@@ -60,7 +60,9 @@ def test_default_today_is_the_current_utc_date(make_sim):
 # ---- dates -------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("value", [None, "", "2026-3-10", "20260310", "2026-03-10T00:00:00Z", "2026-02-30", "yesterday"])
+@pytest.mark.parametrize(
+    "value", [None, "", "2026-3-10", "20260310", "2026-03-10T00:00:00Z", "2026-02-30", "yesterday"]
+)
 @pytest.mark.parametrize("path", ["/users", "/skills"])
 def test_missing_or_malformed_date_is_400_naming_the_parameter(client, path, value):
     params = {} if value is None else {"date": value}
@@ -80,8 +82,9 @@ def test_date_floor_history_and_freshness(make_sim, connect):
 
     for day in ("2026-11-27", "2026-11-28", "2027-01-01"):
         message = assert_error(client.get("/users", params={"date": day}), 400, "invalid_request_error")
-        assert message == (f"Data for {day} is not yet available. "
-                           "The most recent date with available data is 2026-11-26.")
+        assert message == (
+            f"Data for {day} is not yet available. The most recent date with available data is 2026-11-26."
+        )
     assert client.get("/users", params={"date": "2026-11-26", "limit": 1}).status_code == 200
 
     # Without a history limit the floor is the only lower bound.
@@ -143,8 +146,9 @@ def test_empty_day_is_empty_data_and_null_next_page(make_sim, connect):
 
 @pytest.mark.parametrize("value", ["0", "1001", "-1", "abc", "1.5", ""])
 def test_limit_out_of_bounds_is_400(client, value):
-    message = assert_error(client.get("/users", params={"date": DAY.isoformat(), "limit": value}), 400,
-                           "invalid_request_error")
+    message = assert_error(
+        client.get("/users", params={"date": DAY.isoformat(), "limit": value}), 400, "invalid_request_error"
+    )
     assert "'limit'" in message
 
 
@@ -184,8 +188,9 @@ def test_tampered_cursor_is_400(client):
     token = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     token["p"] = token["p"].replace('"o":7', '"o":0')
     forged = base64.urlsafe_b64encode(json.dumps(token).encode()).decode().rstrip("=")
-    assert_error(client.get("/users", params={"date": DAY.isoformat(), "limit": 7, "page": forged}), 400,
-                 "invalid_request_error")
+    assert_error(
+        client.get("/users", params={"date": DAY.isoformat(), "limit": 7, "page": forged}), 400, "invalid_request_error"
+    )
 
 
 def test_expired_cursor_is_410(make_sim, connect):
@@ -212,7 +217,10 @@ def test_summaries_end_is_exclusive_and_rows_match_expected(sim, client):
     body = summaries(client, starting_date="2026-03-01", ending_date="2026-03-04").json()
     assert set(body) == {"data", "next_page"} and body["next_page"] is None
     assert [row["starting_at"] for row in body["data"]] == [
-        "2026-03-01T00:00:00Z", "2026-03-02T00:00:00Z", "2026-03-03T00:00:00Z"]
+        "2026-03-01T00:00:00Z",
+        "2026-03-02T00:00:00Z",
+        "2026-03-03T00:00:00Z",
+    ]
     assert [row["ending_at"] for row in body["data"]][0] == "2026-03-02T00:00:00Z"
     for k, row in enumerate(body["data"]):
         assert [row] == sim.expected("/summaries", datetime.date(2026, 3, 1 + k))
@@ -220,33 +228,40 @@ def test_summaries_end_is_exclusive_and_rows_match_expected(sim, client):
 
 def test_summaries_window_rules(client):
     assert len(summaries(client, starting_date="2026-01-15", ending_date="2026-02-15").json()["data"]) == 31
-    too_long = assert_error(summaries(client, starting_date="2026-01-15", ending_date="2026-02-16"), 400,
-                            "invalid_request_error")
+    too_long = assert_error(
+        summaries(client, starting_date="2026-01-15", ending_date="2026-02-16"), 400, "invalid_request_error"
+    )
     assert "31" in too_long
     for end in ("2026-03-01", "2026-02-28"):
-        message = assert_error(summaries(client, starting_date="2026-03-01", ending_date=end), 400,
-                               "invalid_request_error")
+        message = assert_error(
+            summaries(client, starting_date="2026-03-01", ending_date=end), 400, "invalid_request_error"
+        )
         assert "'ending_date'" in message
     assert "'starting_date'" in assert_error(summaries(client), 400, "invalid_request_error")
-    assert "'ending_date'" in assert_error(summaries(client, starting_date="2026-03-01", ending_date="03/05/2026"),
-                                           400, "invalid_request_error")
+    assert "'ending_date'" in assert_error(
+        summaries(client, starting_date="2026-03-01", ending_date="03/05/2026"), 400, "invalid_request_error"
+    )
     # An exclusive end one past the latest available day is valid; one more is not yet available.
     rows = summaries(client, starting_date="2026-03-10", ending_date="2026-03-15").json()["data"]
     assert rows[-1]["starting_at"] == "2026-03-14T00:00:00Z"
-    message = assert_error(summaries(client, starting_date="2026-03-10", ending_date="2026-03-16"), 400,
-                           "invalid_request_error")
+    message = assert_error(
+        summaries(client, starting_date="2026-03-10", ending_date="2026-03-16"), 400, "invalid_request_error"
+    )
     assert "The most recent date with available data is 2026-03-14." in message
     message = assert_error(summaries(client, starting_date="2026-03-15"), 400, "invalid_request_error")
-    assert message == ("Data for 2026-03-15 is not yet available. "
-                       "The most recent date with available data is 2026-03-14.")
+    assert message == (
+        "Data for 2026-03-15 is not yet available. The most recent date with available data is 2026-03-14."
+    )
     assert "2026-01-01" in assert_error(summaries(client, starting_date="2025-12-31"), 400, "invalid_request_error")
     # Default end: min(start + 31 days, latest + 1).
     assert len(summaries(client, starting_date="2026-03-01").json()["data"]) == 14
     assert len(summaries(client, starting_date="2026-01-02").json()["data"]) == 31
 
 
-@pytest.mark.parametrize("envelope,keys", [("data", {"data", "next_page"}), ("summaries", {"summaries"}),
-                                           ("both", {"data", "next_page", "summaries"})])
+@pytest.mark.parametrize(
+    "envelope,keys",
+    [("data", {"data", "next_page"}), ("summaries", {"summaries"}), ("both", {"data", "next_page", "summaries"})],
+)
 def test_summaries_envelopes(make_sim, connect, envelope, keys):
     sim = make_sim(summaries_envelope=envelope)
     body = connect(sim).get("/summaries", params={"starting_date": "2026-03-01", "ending_date": "2026-03-03"}).json()
@@ -259,7 +274,11 @@ def test_summaries_envelopes(make_sim, connect, envelope, keys):
 
 def test_summaries_period_key_spellings(make_sim, connect):
     sim = make_sim(summaries_period_keys="starting_date")
-    row = connect(sim).get("/summaries", params={"starting_date": "2026-03-01", "ending_date": "2026-03-02"}).json()["data"][0]
+    row = (
+        connect(sim)
+        .get("/summaries", params={"starting_date": "2026-03-01", "ending_date": "2026-03-02"})
+        .json()["data"][0]
+    )
     assert row["starting_date"] == "2026-03-01" and row["ending_date"] == "2026-03-02"
     assert "starting_at" not in row and "ending_at" not in row
     assert sim.expected("/summaries", datetime.date(2026, 3, 1)) == [row]
@@ -284,13 +303,21 @@ def test_summaries_agree_with_user_rows(make_sim):
     assert row["daily_adoption_rate"] == round(len(users) / 300 * 100, 2)
     assert row["chat_daily_active_user_count"] == sum(r["chat_metrics"]["message_count"] > 0 for r in users)
     assert row["claude_code_daily_active_user_count"] == sum(
-        r["claude_code_metrics"]["core_metrics"]["lines_of_code"]["added_count"] > 0 for r in users)
+        r["claude_code_metrics"]["core_metrics"]["lines_of_code"]["added_count"] > 0 for r in users
+    )
     assert row["cowork_daily_active_user_count"] == sum(
-        r["cowork_metrics"]["distinct_session_count"] > 0 for r in users)
-    assert row["cowork_weekly_active_user_count"] == len(set().union(*(
-        active(day - datetime.timedelta(days=k), lambda r: r["cowork_metrics"]["distinct_session_count"] > 0)
-        for k in range(7))))
+        r["cowork_metrics"]["distinct_session_count"] > 0 for r in users
+    )
+    assert row["cowork_weekly_active_user_count"] == len(
+        set().union(
+            *(
+                active(day - datetime.timedelta(days=k), lambda r: r["cowork_metrics"]["distinct_session_count"] > 0)
+                for k in range(7)
+            )
+        )
+    )
     # Near the floor the monthly count only sees days from 2026-01-01 on.
     jan3 = sim.expected("/summaries", datetime.date(2026, 1, 3))[0]
     assert jan3["monthly_active_user_count"] == len(
-        set().union(*(active(datetime.date(2026, 1, d)) for d in (1, 2, 3))))
+        set().union(*(active(datetime.date(2026, 1, d)) for d in (1, 2, 3)))
+    )

@@ -69,8 +69,12 @@ def test_identities_cover_everything_served(make_sim, connect):
     for path in ("/user_usage_report", "/user_cost_report"):
         page = None
         while True:
-            params = {"starting_at": "2026-01-01T00:00:00Z", "ending_at": "2026-02-01T00:00:00Z", "limit": 1000,
-                      **({"page": page} if page else {})}
+            params = {
+                "starting_at": "2026-01-01T00:00:00Z",
+                "ending_at": "2026-02-01T00:00:00Z",
+                "limit": 1000,
+                **({"page": page} if page else {}),
+            }
             body = client.get(path, params=params).json()
             texts.append(json.dumps(body))
             served_names |= {r["actor"]["name"] for r in body["data"] if r["actor"]["name"]}
@@ -92,9 +96,27 @@ def test_cli_flags_for_the_reports():
     add_arguments(parser)
     config = config_from_args(parser.parse_args([]))
     assert config.cost_reports_available and config.report_models == 5 and config.report_group_cap == 100
-    config = config_from_args(parser.parse_args(["--no-cost-reports", "--cost-denied-status", "404",
-                                                 "--report-models", "30", "--report-group-cap", "50",
-                                                 "--cost-revision", "2", "--cost-revision-days", "7"]))
+    config = config_from_args(
+        parser.parse_args(
+            [
+                "--no-cost-reports",
+                "--cost-denied-status",
+                "404",
+                "--report-models",
+                "30",
+                "--report-group-cap",
+                "50",
+                "--cost-revision",
+                "2",
+                "--cost-revision-days",
+                "7",
+            ]
+        )
+    )
     assert config.cost_reports_available is False and config.cost_reports_denied_status == 404
     assert (config.report_models, config.report_group_cap, config.cost_revision, config.cost_revision_days) == (
-        30, 50, 2, 7)
+        30,
+        50,
+        2,
+        7,
+    )

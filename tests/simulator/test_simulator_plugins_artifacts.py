@@ -8,12 +8,30 @@ import re
 import pytest
 from sim_helpers import DAY, LATEST, assert_error, walk
 
-ARTIFACT_TYPES = {"text/html", "application/vnd.ant.react", "image/svg+xml", "text/markdown",
-                  "application/vnd.ant.mermaid", "other"}
-PLUGIN_FIELDS = {"plugin_name", "plugin_id", "install_count", "invocation_count", "distinct_user_count",
-                 "claude_code_metrics", "cowork_metrics"}
-ARTIFACT_FIELDS = {"artifact_type", "is_shared", "artifacts_created_count", "published_artifacts_created_count",
-                   "distinct_user_count"}
+ARTIFACT_TYPES = {
+    "text/html",
+    "application/vnd.ant.react",
+    "image/svg+xml",
+    "text/markdown",
+    "application/vnd.ant.mermaid",
+    "other",
+}
+PLUGIN_FIELDS = {
+    "plugin_name",
+    "plugin_id",
+    "install_count",
+    "invocation_count",
+    "distinct_user_count",
+    "claude_code_metrics",
+    "cowork_metrics",
+}
+ARTIFACT_FIELDS = {
+    "artifact_type",
+    "is_shared",
+    "artifacts_created_count",
+    "published_artifacts_created_count",
+    "distinct_user_count",
+}
 
 
 def days(first: datetime.date, last: datetime.date):
@@ -25,8 +43,11 @@ def is_count(value) -> bool:
 
 
 def code_or_cowork_users(sim, day) -> int:
-    return sum(r["claude_code_metrics"]["core_metrics"]["lines_of_code"]["added_count"] > 0
-               or r["cowork_metrics"]["distinct_session_count"] > 0 for r in sim.expected("/users", day))
+    return sum(
+        r["claude_code_metrics"]["core_metrics"]["lines_of_code"]["added_count"] > 0
+        or r["cowork_metrics"]["distinct_session_count"] > 0
+        for r in sim.expected("/users", day)
+    )
 
 
 # ---- /plugins ------------------------------------------------------------------------------------
@@ -49,15 +70,22 @@ def test_plugin_rows_shape_and_order(make_sim, connect):
             else:
                 assert re.fullmatch(r"[a-z0-9-]+@[a-z0-9-]+", r["plugin_id"])
                 assert r["plugin_id"].startswith(r["plugin_name"] + "@")
-            for value in (r["install_count"], r["invocation_count"], r["distinct_user_count"],
-                          r["claude_code_metrics"]["distinct_session_plugin_used_count"],
-                          r["cowork_metrics"]["distinct_session_plugin_used_count"]):
+            for value in (
+                r["install_count"],
+                r["invocation_count"],
+                r["distinct_user_count"],
+                r["claude_code_metrics"]["distinct_session_plugin_used_count"],
+                r["cowork_metrics"]["distinct_session_plugin_used_count"],
+            ):
                 assert is_count(value)
             # Plugins are used from Claude Code and cowork: never more users than those had that day.
             assert 1 <= r["distinct_user_count"] <= code_or_cowork_users(sim, day)
     assert seen_third_party
-    assert any(r["plugin_id"] == "serena@claude-plugins-official"
-               for d in days(datetime.date(2026, 3, 2), datetime.date(2026, 3, 8)) for r in sim.expected("/plugins", d))
+    assert any(
+        r["plugin_id"] == "serena@claude-plugins-official"
+        for d in days(datetime.date(2026, 3, 2), datetime.date(2026, 3, 8))
+        for r in sim.expected("/plugins", d)
+    )
 
 
 def test_plugins_walk_with_a_small_limit_and_cursor_binding(make_sim, connect):
@@ -69,9 +97,11 @@ def test_plugins_walk_with_a_small_limit_and_cursor_binding(make_sim, connect):
     assert rows == expected and len(pages) == -(-len(expected) // 2)
     assert all(set(p) == {"data", "next_page"} for p in pages)  # never has_more
     cursor = pages[0]["next_page"]
-    for path, params in (("/plugins", {"date": "2026-03-09", "limit": 2}),
-                         ("/skills", {"date": DAY.isoformat(), "limit": 2}),
-                         ("/plugins", {"date": DAY.isoformat(), "limit": 3})):
+    for path, params in (
+        ("/plugins", {"date": "2026-03-09", "limit": 2}),
+        ("/skills", {"date": DAY.isoformat(), "limit": 2}),
+        ("/plugins", {"date": DAY.isoformat(), "limit": 3}),
+    ):
         response = client.get(path, params={**params, "page": cursor})
         assert "cursor" in assert_error(response, 400, "invalid_request_error")
     # The default limit is 100: one page.

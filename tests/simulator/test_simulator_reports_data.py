@@ -28,8 +28,15 @@ DIMS = ("product", "model", "context_window", "inference_geo", "speed")
 ALL = DIMS
 COST_ALL = DIMS + ("cost_type", "token_type")
 MONEY = re.compile(r"\d+\.\d{6}")
-USAGE_RESULT = {*DIMS, "uncached_input_tokens", "cache_creation", "cache_read_input_tokens", "output_tokens",
-                "server_tool_use", "requests"}
+USAGE_RESULT = {
+    *DIMS,
+    "uncached_input_tokens",
+    "cache_creation",
+    "cache_read_input_tokens",
+    "output_tokens",
+    "server_tool_use",
+    "requests",
+}
 COST_RESULT = {*DIMS, "cost_type", "token_type", "currency", "amount", "list_amount", "requests"}
 ACTOR = {"type", "user_id", "name", "email_address", "email", "deleted"}
 NEXT = DAY + datetime.timedelta(days=1)
@@ -56,8 +63,16 @@ def walk(client, path: str, **params) -> list[dict]:
 
 def buckets(client, path: str, start, end, width: str, group_by=(), **extra) -> list[dict]:
     most = {"1d": 31, "1h": 168, "1m": 1440}[width]
-    return walk(client, path, starting_at=at(start), ending_at=at(end), bucket_width=width, limit=most,
-                **{"group_by[]": list(group_by)}, **extra)
+    return walk(
+        client,
+        path,
+        starting_at=at(start),
+        ending_at=at(end),
+        bucket_width=width,
+        limit=most,
+        **{"group_by[]": list(group_by)},
+        **extra,
+    )
 
 
 def user_rows(client, path: str, start, end, width: str | None = "1d", group_by=(), **extra) -> list[dict]:
@@ -71,9 +86,15 @@ def values(row: dict) -> tuple:
     """The additive values of a result or row (money as exact decimals)."""
     if "amount" in row:
         return Decimal(row["amount"]), Decimal(row["list_amount"]), row["requests"] or 0
-    return (row["uncached_input_tokens"], row["cache_creation"]["ephemeral_5m_input_tokens"],
-            row["cache_creation"]["ephemeral_1h_input_tokens"], row["cache_read_input_tokens"], row["output_tokens"],
-            row["server_tool_use"]["web_search_requests"], row["requests"])
+    return (
+        row["uncached_input_tokens"],
+        row["cache_creation"]["ephemeral_5m_input_tokens"],
+        row["cache_creation"]["ephemeral_1h_input_tokens"],
+        row["cache_read_input_tokens"],
+        row["output_tokens"],
+        row["server_tool_use"]["web_search_requests"],
+        row["requests"],
+    )
 
 
 def key(row: dict, fields=COST_ALL, per_user: bool = False) -> tuple:
@@ -143,15 +164,20 @@ def test_per_user_row_shapes(sim, client):
         assert MONEY.fullmatch(r["amount"]) and Decimal(r["amount"]) <= Decimal(r["list_amount"])
         assert type(r["requests"]) is int
     split = user_rows(client, "/user_cost_report", DAY, NEXT, None, ("cost_type",))
-    assert all(set(r) == {"actor", *DIMS, "cost_type", "currency", "amount", "list_amount", "requests"}
-               and r["requests"] is None for r in split)
+    assert all(
+        set(r) == {"actor", *DIMS, "cost_type", "currency", "amount", "list_amount", "requests"}
+        and r["requests"] is None
+        for r in split
+    )
 
 
 # ---- sums ----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path,group_by", [("/usage_report", ALL), ("/cost_report", COST_ALL),
-                                           ("/cost_report", ("product",)), ("/usage_report", ())])
+@pytest.mark.parametrize(
+    "path,group_by",
+    [("/usage_report", ALL), ("/cost_report", COST_ALL), ("/cost_report", ("product",)), ("/usage_report", ())],
+)
 def test_hours_sum_to_the_day_and_minutes_to_the_hour(make_sim, connect, path, group_by):
     sim = make_sim(users=150, report_group_cap=UNCAPPED)
     client = connect(sim)
@@ -176,8 +202,9 @@ def test_per_user_hours_sum_to_the_day(sim, client):
         assert len({r["starting_at"] for r in hourly}) > 6  # traffic spreads over the hours of the day
 
 
-@pytest.mark.parametrize("org_path,user_path", [("/usage_report", "/user_usage_report"),
-                                                ("/cost_report", "/user_cost_report")])
+@pytest.mark.parametrize(
+    "org_path,user_path", [("/usage_report", "/user_usage_report"), ("/cost_report", "/user_cost_report")]
+)
 def test_the_organization_is_its_users_plus_unattributed_traffic(make_sim, connect, org_path, user_path):
     sim = make_sim(users=150, report_group_cap=UNCAPPED)
     client = connect(sim)
@@ -195,8 +222,10 @@ def test_the_organization_is_its_users_plus_unattributed_traffic(make_sim, conne
     assert whole == tuple(sum(col) for col in zip(*parts))
 
 
-@pytest.mark.parametrize("path,fine", [("/usage_report", ALL), ("/cost_report", COST_ALL),
-                                       ("/user_usage_report", ALL), ("/user_cost_report", COST_ALL)])
+@pytest.mark.parametrize(
+    "path,fine",
+    [("/usage_report", ALL), ("/cost_report", COST_ALL), ("/user_usage_report", ALL), ("/user_cost_report", COST_ALL)],
+)
 def test_fewer_dimensions_are_sums_of_finer_groups(make_sim, connect, path, fine):
     sim = make_sim(users=150, report_group_cap=UNCAPPED)
     client = connect(sim)
@@ -218,7 +247,8 @@ def test_fewer_dimensions_are_sums_of_finer_groups(make_sim, connect, path, fine
     if "cost_type" in fine:  # requests roll up from the rows that carry them
         by_product = served(("product",))
         assert total(by_product, COST_ALL, per_user) == total(
-            [{**r, **{f: None for f in DIMS[1:]}} for r in served(DIMS)], COST_ALL, per_user)
+            [{**r, **{f: None for f in DIMS[1:]}} for r in served(DIMS)], COST_ALL, per_user
+        )
 
 
 def test_usage_follows_the_users_activity(make_sim):
@@ -291,8 +321,9 @@ def test_removed_accounts_stop_having_traffic(make_sim):
     assert len(removed) == 2
     for actor in removed:
         after = actor.until + datetime.timedelta(days=1)
-        rows = sim.expected_report("/user_cost_report", after) + sim.expected_report("/user_cost_report", actor.until
-                                                                                      + datetime.timedelta(days=7))
+        rows = sim.expected_report("/user_cost_report", after) + sim.expected_report(
+            "/user_cost_report", actor.until + datetime.timedelta(days=7)
+        )
         assert actor.user_id not in {r["actor"]["user_id"] for r in rows}
 
 
@@ -376,11 +407,23 @@ def test_filters(make_sim, connect):
     model = truth[0]["model"]
     assert served(**{"models[]": [model]}) == [r for r in truth if r["model"] == model]
     assert served(**{"context_windows[]": ["200k-1M"], "speeds[]": ["fast"]}) == [
-        r for r in truth if r["context_window"] == "200k-1M" and r["speed"] == "fast"]
+        r for r in truth if r["context_window"] == "200k-1M" and r["speed"] == "fast"
+    ]
     assert served(**{"inference_geos[]": ["us"]}) == [r for r in truth if r["inference_geo"] == "us"]
     # No products[] value selects the unattributed traffic (product null or `other`).
-    every = served(**{"products[]": ["chat", "claude_code", "cowork", "office_agent", "claude_in_chrome",
-                                     "claude_design", "claude-tag"]})
+    every = served(
+        **{
+            "products[]": [
+                "chat",
+                "claude_code",
+                "cowork",
+                "office_agent",
+                "claude_in_chrome",
+                "claude_design",
+                "claude-tag",
+            ]
+        }
+    )
     assert every == [r for r in truth if r["product"] not in (None, "other")] and len(every) < len(truth)
     # user_ids[] on the org-level report: exactly that user's traffic.
     someone = sim.expected_report("/user_usage_report", DAY, ALL)[0]["actor"]["user_id"]
@@ -395,8 +438,12 @@ def test_filters(make_sim, connect):
 def test_cost_revisions_change_only_the_last_days(make_sim, connect):
     sim = make_sim(users=150, report_group_cap=UNCAPPED, cost_revision_days=30)  # revised: 02-13 … 03-14
     client = connect(sim)
-    reports = {"/usage_report": ("product", "model"), "/cost_report": ("product", "model", "cost_type", "token_type"),
-               "/user_usage_report": ("product", "model"), "/user_cost_report": ("product", "model")}
+    reports = {
+        "/usage_report": ("product", "model"),
+        "/cost_report": ("product", "model", "cost_type", "token_type"),
+        "/user_usage_report": ("product", "model"),
+        "/user_cost_report": ("product", "model"),
+    }
     old_day, new_day = datetime.date(2026, 2, 12), datetime.date(2026, 2, 13)
     before = {(p, d): sim.expected_report(p, d, g) for p, g in reports.items() for d in (old_day, new_day, DAY)}
     sim.config.cost_revision = 1
@@ -463,7 +510,7 @@ def test_money_samples(make_sim, connect):
     hours = buckets(client, "/cost_report", DAY, DAY + datetime.timedelta(days=2), "1h")
     amounts = [r["amount"] for b in hours for r in b["results"]]
     first_of_next = sum(len(b["results"]) for b in hours[:24])
-    assert amounts[:3] == list(samples) and amounts[first_of_next:first_of_next + 3] == list(samples)
+    assert amounts[:3] == list(samples) and amounts[first_of_next : first_of_next + 3] == list(samples)
     assert sum(a in samples for a in amounts) == 6
     assert all(sample not in str(sim.expected_report("/usage_report", DAY)) for sample in samples[1:])
 
@@ -471,8 +518,16 @@ def test_money_samples(make_sim, connect):
 # ---- truth, determinism, models ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path,group_by", [("/usage_report", ()), ("/usage_report", ALL), ("/cost_report", COST_ALL),
-                                           ("/user_usage_report", ("model",)), ("/user_cost_report", COST_ALL)])
+@pytest.mark.parametrize(
+    "path,group_by",
+    [
+        ("/usage_report", ()),
+        ("/usage_report", ALL),
+        ("/cost_report", COST_ALL),
+        ("/user_usage_report", ("model",)),
+        ("/user_cost_report", COST_ALL),
+    ],
+)
 def test_expected_report_is_what_is_served(make_sim, connect, path, group_by):
     sim = make_sim(users=120, report_group_cap=UNCAPPED)
     client = connect(sim)
@@ -520,8 +575,13 @@ def test_generated_days_are_cached_and_bounded():
 def test_ten_thousand_users_a_day_of_user_cost_report(make_sim, connect, record_property):
     sim = make_sim(users=10_000)
     client = connect(sim)
-    params = {"starting_at": at(DAY), "ending_at": at(NEXT), "bucket_width": "1d", "limit": 1000,
-              "group_by[]": ["product", "model"]}
+    params = {
+        "starting_at": at(DAY),
+        "ending_at": at(NEXT),
+        "bucket_width": "1d",
+        "limit": 1000,
+        "group_by[]": ["product", "model"],
+    }
     started = time.perf_counter()
     first = client.get("/user_cost_report", params=params).json()
     record_property("first_page_seconds", round(time.perf_counter() - started, 3))

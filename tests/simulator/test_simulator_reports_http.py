@@ -68,8 +68,9 @@ def test_a_plan_without_cost_reports(make_sim, connect, status, error_type):
     # The engagement endpoints keep working, and a bad key is still an authentication failure first.
     for path in ("/users", "/plugins", "/artifacts"):
         assert client.get(path, params={"date": DAY.isoformat()}).status_code == 200
-    assert_error(connect(sim, key="wrong").get("/cost_report", params={"starting_at": MAR1}), 401,
-                 "authentication_error")
+    assert_error(
+        connect(sim, key="wrong").get("/cost_report", params={"starting_at": MAR1}), 401, "authentication_error"
+    )
     sim.config.cost_reports_available = True
     assert client.get("/cost_report", params={"starting_at": MAR1}).status_code == 200
 
@@ -108,8 +109,19 @@ def test_data_refreshed_at_follows_the_clock_when_today_is_not_pinned(make_sim, 
 # ---- parameters ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("value", [None, "", "2026-03-01", "2026-03-01T00:00:00", "2026-03-01 00:00:00Z",
-                                   "2026-02-30T00:00:00Z", "yesterday", "1772323200"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        None,
+        "",
+        "2026-03-01",
+        "2026-03-01T00:00:00",
+        "2026-03-01 00:00:00Z",
+        "2026-02-30T00:00:00Z",
+        "yesterday",
+        "1772323200",
+    ],
+)
 def test_starting_at_is_required_rfc3339(client, value):
     params = {} if value is None else {"starting_at": value}
     assert "'starting_at'" in assert_error(client.get("/usage_report", params=params), 400, "invalid_request_error")
@@ -117,10 +129,12 @@ def test_starting_at_is_required_rfc3339(client, value):
 
 def test_timestamp_spellings_and_flooring(client):
     base = get(client, "/usage_report", starting_at=MAR1, ending_at="2026-03-04T00:00:00Z")
-    for start, end in (("2026-03-01T00:00:00+00:00", "2026-03-04T00:00:00+00:00"),
-                       ("2026-03-01T13:45:10.123456789Z", "2026-03-03T23:59:59Z"),  # floored; end ceiled
-                       ("2026-03-01T02:30:00+02:00", "2026-03-04T01:00:00+01:00"),  # offsets convert to UTC
-                       ("2026-03-01t00:00:00z", "2026-03-04T00:00:00Z")):
+    for start, end in (
+        ("2026-03-01T00:00:00+00:00", "2026-03-04T00:00:00+00:00"),
+        ("2026-03-01T13:45:10.123456789Z", "2026-03-03T23:59:59Z"),  # floored; end ceiled
+        ("2026-03-01T02:30:00+02:00", "2026-03-04T01:00:00+01:00"),  # offsets convert to UTC
+        ("2026-03-01t00:00:00z", "2026-03-04T00:00:00Z"),
+    ):
         body = get(client, "/usage_report", starting_at=start, ending_at=end)
         assert body["data"] == base["data"], (start, end)
     hourly = get(client, "/usage_report", starting_at="2026-03-10T10:30:00Z", bucket_width="1h", limit=2)
@@ -146,19 +160,26 @@ def test_window_rules(client):
 def test_starting_at_history(make_sim, connect):
     sim = make_sim(today=datetime.date(2027, 6, 1))  # 365 days back: 2026-06-01
     client = connect(sim)
-    message = assert_error(client.get("/user_cost_report", params={"starting_at": "2026-05-31T23:00:00Z"}), 400,
-                           "invalid_request_error")
+    message = assert_error(
+        client.get("/user_cost_report", params={"starting_at": "2026-05-31T23:00:00Z"}), 400, "invalid_request_error"
+    )
     assert "'starting_at'" in message and "2026-06-01T00:00:00Z" in message
     assert get(client, "/user_cost_report", starting_at="2026-06-01T00:00:00Z", limit=1)["data"]
     # Flooring happens first: 00:30 floors to the earliest allowed instant at 1d, not at 1m.
-    assert get(client, "/usage_report", starting_at="2026-06-01T00:30:00Z")["data"][0]["starting_at"] == \
-        "2026-06-01T00:00:00Z"
-    floor = assert_error(connect(make_sim()).get("/usage_report", params={"starting_at": "2025-12-31T23:59:00Z"}),
-                         400, "invalid_request_error")
+    assert (
+        get(client, "/usage_report", starting_at="2026-06-01T00:30:00Z")["data"][0]["starting_at"]
+        == "2026-06-01T00:00:00Z"
+    )
+    floor = assert_error(
+        connect(make_sim()).get("/usage_report", params={"starting_at": "2025-12-31T23:59:00Z"}),
+        400,
+        "invalid_request_error",
+    )
     assert "2026-01-01T00:00:00Z" in floor
     sim.config.history_message_names_earliest = False
-    quiet = assert_error(client.get("/usage_report", params={"starting_at": "2026-05-31T00:00:00Z"}), 400,
-                         "invalid_request_error")
+    quiet = assert_error(
+        client.get("/usage_report", params={"starting_at": "2026-05-31T00:00:00Z"}), 400, "invalid_request_error"
+    )
     assert "'starting_at'" in quiet and not re.search(r"\d{4}-\d{2}-\d{2}", quiet)
 
 
@@ -168,8 +189,9 @@ def test_group_by_values(client, path):
     for value in ("product", "model", "context_window", "inference_geo", "speed"):
         assert client.get(path, params={"starting_at": MAR1, "group_by[]": value}).status_code == 200
     for value in ("user_id", "Product", "", "products"):
-        message = assert_error(client.get(path, params={"starting_at": MAR1, "group_by[]": value}), 400,
-                               "invalid_request_error")
+        message = assert_error(
+            client.get(path, params={"starting_at": MAR1, "group_by[]": value}), 400, "invalid_request_error"
+        )
         assert "'group_by[]'" in message
     for value in ("cost_type", "token_type"):
         response = client.get(path, params={"starting_at": MAR1, "group_by[]": ["product", value]})
@@ -182,20 +204,24 @@ def test_group_by_values(client, path):
     assert "group_by[]" in assert_error(plain, 400, "invalid_request_error")
 
 
-@pytest.mark.parametrize("name,good,bad", [
-    ("products[]", ["chat", "claude-tag", "claude_in_chrome"], ["claude_tag", "other", "", "Chat"]),
-    ("context_windows[]", ["0-200k", "200k-1M"], ["1M", ""]),
-    ("inference_geos[]", ["global", "us"], ["eu"]),
-    ("speeds[]", ["fast", "standard"], ["slow"]),
-    ("models[]", ["claude-sonnet-4-5-20250929", "no-such-model"], [""]),
-    ("user_ids[]", ["user_0123", "anything"], [""]),
-])
+@pytest.mark.parametrize(
+    "name,good,bad",
+    [
+        ("products[]", ["chat", "claude-tag", "claude_in_chrome"], ["claude_tag", "other", "", "Chat"]),
+        ("context_windows[]", ["0-200k", "200k-1M"], ["1M", ""]),
+        ("inference_geos[]", ["global", "us"], ["eu"]),
+        ("speeds[]", ["fast", "standard"], ["slow"]),
+        ("models[]", ["claude-sonnet-4-5-20250929", "no-such-model"], [""]),
+        ("user_ids[]", ["user_0123", "anything"], [""]),
+    ],
+)
 def test_filter_values(client, name, good, bad):
     for path in ("/cost_report", "/user_usage_report"):
         assert client.get(path, params={"starting_at": MAR1, name: good}).status_code == 200
         for value in bad:
-            message = assert_error(client.get(path, params={"starting_at": MAR1, name: value}), 400,
-                                   "invalid_request_error")
+            message = assert_error(
+                client.get(path, params={"starting_at": MAR1, name: value}), 400, "invalid_request_error"
+            )
             assert name in message
         plain = client.get(path, params={"starting_at": MAR1, name[:-2]: good[0]})
         assert name in assert_error(plain, 400, "invalid_request_error")
@@ -203,20 +229,29 @@ def test_filter_values(client, name, good, bad):
 
 def test_per_user_only_parameters(client):
     for name, value in (("order_by", "amount"), ("order", "asc"), ("exclude_deleted_users", "true")):
-        message = assert_error(client.get("/cost_report", params={"starting_at": MAR1, name: value}), 400,
-                               "invalid_request_error")
+        message = assert_error(
+            client.get("/cost_report", params={"starting_at": MAR1, name: value}), 400, "invalid_request_error"
+        )
         assert f"'{name}'" in message
-    ok = {"/user_usage_report": ["total_tokens", "output_tokens", "cache_read_input_tokens",
-                                 "cache_creation.ephemeral_5m_input_tokens"],
-          "/user_cost_report": ["amount", "list_amount"]}
+    ok = {
+        "/user_usage_report": [
+            "total_tokens",
+            "output_tokens",
+            "cache_read_input_tokens",
+            "cache_creation.ephemeral_5m_input_tokens",
+        ],
+        "/user_cost_report": ["amount", "list_amount"],
+    }
     for path, values in ok.items():
         for value in values:
             assert client.get(path, params={"starting_at": MAR1, "order_by": value, "order": "asc"}).status_code == 200
         wrong = "amount" if path == "/user_usage_report" else "total_tokens"
-        assert "'order_by'" in assert_error(client.get(path, params={"starting_at": MAR1, "order_by": wrong}), 400,
-                                            "invalid_request_error")
-        assert "'order'" in assert_error(client.get(path, params={"starting_at": MAR1, "order": "up"}), 400,
-                                         "invalid_request_error")
+        assert "'order_by'" in assert_error(
+            client.get(path, params={"starting_at": MAR1, "order_by": wrong}), 400, "invalid_request_error"
+        )
+        assert "'order'" in assert_error(
+            client.get(path, params={"starting_at": MAR1, "order": "up"}), 400, "invalid_request_error"
+        )
         for value in ("yes", "1", "TRUE"):
             response = client.get(path, params={"starting_at": MAR1, "exclude_deleted_users": value})
             assert "'exclude_deleted_users'" in assert_error(response, 400, "invalid_request_error")
@@ -246,8 +281,9 @@ def test_per_user_limits_count_rows(make_sim, connect):
 
 
 def test_bucketed_pagination(client):
-    buckets, pages = walk_report(client, "/cost_report", starting_at="2026-01-15T00:00:00Z",
-                                 ending_at="2026-02-15T00:00:00Z", limit=7)
+    buckets, pages = walk_report(
+        client, "/cost_report", starting_at="2026-01-15T00:00:00Z", ending_at="2026-02-15T00:00:00Z", limit=7
+    )
     assert [len(p["data"]) for p in pages] == [7, 7, 7, 7, 3]
     assert [p["has_more"] for p in pages] == [True] * 4 + [False]
     assert all(isinstance(p["next_page"], str) and "2026" not in p["next_page"] for p in pages[:-1])
@@ -259,8 +295,15 @@ def test_bucketed_pagination(client):
 def test_per_user_pagination_equals_the_truth(sim, client, path):
     expected = sim.expected_report(path, DAY, ("product", "model"))
     assert len(expected) > 21
-    rows, pages = walk_report(client, path, starting_at=at(DAY), ending_at=at(DAY + datetime.timedelta(days=1)),
-                              bucket_width="1d", limit=7, **{"group_by[]": ["product", "model"]})
+    rows, pages = walk_report(
+        client,
+        path,
+        starting_at=at(DAY),
+        ending_at=at(DAY + datetime.timedelta(days=1)),
+        bucket_width="1d",
+        limit=7,
+        **{"group_by[]": ["product", "model"]},
+    )
     assert rows == expected
     assert all(len(p["data"]) == 7 for p in pages[:-1]) and 1 <= len(pages[-1]["data"]) <= 7
     # Default order: bucket, then user id, then group key (nulls first).
@@ -269,8 +312,12 @@ def test_per_user_pagination_equals_the_truth(sim, client, path):
 
 
 def test_cost_type_rows_of_one_group_stay_on_one_page(sim, client):
-    params = dict(starting_at=at(DAY), ending_at=at(DAY + datetime.timedelta(days=1)), bucket_width="1d",
-                  **{"group_by[]": ["product", "cost_type", "token_type"]})
+    params = dict(
+        starting_at=at(DAY),
+        ending_at=at(DAY + datetime.timedelta(days=1)),
+        bucket_width="1d",
+        **{"group_by[]": ["product", "cost_type", "token_type"]},
+    )
     rows, pages = walk_report(client, "/user_cost_report", limit=1, **params)
     assert rows == sim.expected_report("/user_cost_report", DAY, ("product", "cost_type", "token_type"))
 
@@ -286,12 +333,23 @@ def test_cost_type_rows_of_one_group_stay_on_one_page(sim, client):
 
 def test_per_user_rows_over_several_buckets(sim, client):
     days = [DAY + datetime.timedelta(days=k) for k in range(3)]
-    rows, _ = walk_report(client, "/user_usage_report", starting_at=at(days[0]), ending_at=at(days[-1], 23, 59),
-                          bucket_width="1d", limit=50)
+    rows, _ = walk_report(
+        client,
+        "/user_usage_report",
+        starting_at=at(days[0]),
+        ending_at=at(days[-1], 23, 59),
+        bucket_width="1d",
+        limit=50,
+    )
     assert rows == [r for d in days for r in sim.expected_report("/user_usage_report", d)]
     # Without bucket_width, one row per user for the whole range, without period keys.
-    whole, _ = walk_report(client, "/user_usage_report", starting_at=at(days[0]),
-                           ending_at=at(days[-1] + datetime.timedelta(days=1)), limit=1000)
+    whole, _ = walk_report(
+        client,
+        "/user_usage_report",
+        starting_at=at(days[0]),
+        ending_at=at(days[-1] + datetime.timedelta(days=1)),
+        limit=1000,
+    )
     assert all("starting_at" not in r and "ending_at" not in r for r in whole)
     ids = [r["actor"]["user_id"] for r in whole]
     assert ids == sorted(set(ids)) == sorted({r["actor"]["user_id"] for r in rows})
@@ -306,14 +364,26 @@ def test_per_user_rows_over_several_buckets(sim, client):
 
 @pytest.mark.parametrize("path", REPORT_PATHS)
 def test_cursor_is_bound_to_the_whole_query(client, path):
-    query = {"starting_at": "2026-02-01T00:00:00Z", "ending_at": "2026-03-01T00:00:00Z", "bucket_width": "1d",
-             "limit": 3, "group_by[]": ["product"]}
+    query = {
+        "starting_at": "2026-02-01T00:00:00Z",
+        "ending_at": "2026-03-01T00:00:00Z",
+        "bucket_width": "1d",
+        "limit": 3,
+        "group_by[]": ["product"],
+    }
     first = get(client, path, **query)
     cursor = first["next_page"]
     assert first["has_more"] and cursor
-    changed: list[dict] = [{"limit": 4}, {"group_by[]": ["product", "model"]}, {"group_by[]": []},
-               {"ending_at": "2026-02-28T00:00:00Z"}, {"starting_at": "2026-02-02T00:00:00Z"}, {"bucket_width": "1h"},
-               {"products[]": ["chat"]}, {"speeds[]": ["fast"]}]
+    changed: list[dict] = [
+        {"limit": 4},
+        {"group_by[]": ["product", "model"]},
+        {"group_by[]": []},
+        {"ending_at": "2026-02-28T00:00:00Z"},
+        {"starting_at": "2026-02-02T00:00:00Z"},
+        {"bucket_width": "1h"},
+        {"products[]": ["chat"]},
+        {"speeds[]": ["fast"]},
+    ]
     if path in PER_USER:
         changed += [{"exclude_deleted_users": "true"}, {"order": "asc"}]
     for change in changed:
@@ -360,8 +430,9 @@ def test_buckets_from_today_on_are_not_served(client):
     assert [b["starting_at"][:10] for b in days] == [f"2026-03-{d:02d}" for d in range(9, 15)]
     later = get(client, "/usage_report", starting_at="2026-03-09T00:00:00Z", ending_at="2026-03-20T00:00:00Z", limit=31)
     assert later["data"] == days and later["has_more"] is False
-    hours, _ = walk_report(client, "/usage_report", starting_at="2026-03-14T20:00:00Z",
-                           ending_at="2026-03-15T06:00:00Z", bucket_width="1h")
+    hours, _ = walk_report(
+        client, "/usage_report", starting_at="2026-03-14T20:00:00Z", ending_at="2026-03-15T06:00:00Z", bucket_width="1h"
+    )
     assert [b["starting_at"] for b in hours] == [f"2026-03-14T{h}:00:00Z" for h in range(20, 24)]
     for path in REPORT_PATHS:
         future = get(client, path, starting_at=at(TODAY))
@@ -371,8 +442,13 @@ def test_buckets_from_today_on_are_not_served(client):
 
 def test_buckets_without_traffic_are_listed_empty(make_sim, connect):
     client = connect(make_sim(users=30))
-    hours = get(client, "/usage_report", starting_at=at(DAY), bucket_width="1h",
-                **{"products[]": ["chat"], "group_by[]": ["product"]})["data"]
+    hours = get(
+        client,
+        "/usage_report",
+        starting_at=at(DAY),
+        bucket_width="1h",
+        **{"products[]": ["chat"], "group_by[]": ["product"]},
+    )["data"]
     assert len(hours) == 24
     assert any(b["results"] == [] for b in hours) and any(b["results"] for b in hours)
     assert all(r["product"] == "chat" for b in hours for r in b["results"])
@@ -399,16 +475,17 @@ def test_faults_reach_the_report_paths(make_sim, connect):
     assert "expired" in assert_error(response, 410, "not_found_error")
     sim.config.faults = FaultConfig(rate_limit_rate=1.0)
     assert_error(client.get("/user_usage_report", params={"starting_at": MAR1}), 429, "rate_limit_error")
-    assert sim.stats()["faults"] == {"drop": 1, "server_error": 1, "truncate": 1, "expired_cursor": 1,
-                                     "rate_limit": 1}
+    assert sim.stats()["faults"] == {"drop": 1, "server_error": 1, "truncate": 1, "expired_cursor": 1, "rate_limit": 1}
 
 
 def test_rate_limit_is_shared_with_the_engagement_endpoints(make_sim, connect):
     sim = make_sim(rate_limit=3, rate_window_seconds=60.0)
     client = connect(sim)
-    codes = [client.get("/users", params={"date": DAY.isoformat()}).status_code,
-             client.get("/cost_report", params={"starting_at": MAR1}).status_code,
-             connect(sim, key=None).get("/usage_report", params={"starting_at": MAR1}).status_code,  # 401 counts
-             client.get("/user_cost_report", params={"starting_at": MAR1}).status_code]
+    codes = [
+        client.get("/users", params={"date": DAY.isoformat()}).status_code,
+        client.get("/cost_report", params={"starting_at": MAR1}).status_code,
+        connect(sim, key=None).get("/usage_report", params={"starting_at": MAR1}).status_code,  # 401 counts
+        client.get("/user_cost_report", params={"starting_at": MAR1}).status_code,
+    ]
     assert codes == [200, 200, 401, 429]
     assert sim.stats()["by_path"]["/user_cost_report"] == {429: 1}

@@ -9,8 +9,16 @@ import pytest
 
 from sources.claude_analytics.budget import RequestBudget
 from sources.claude_analytics.client import (
-    AccessDenied, AnalyticsClient, CursorRejected, DayNotAvailable, DayTooOld, EndpointUnavailable, InvalidRequest,
-    RetryPolicy, UnexpectedResponse, classify_bad_request,
+    AccessDenied,
+    AnalyticsClient,
+    CursorRejected,
+    DayNotAvailable,
+    DayTooOld,
+    EndpointUnavailable,
+    InvalidRequest,
+    RetryPolicy,
+    UnexpectedResponse,
+    classify_bad_request,
 )
 from sources.claude_analytics.days import Unit
 from sources.claude_analytics.endpoints import BY_NAME
@@ -28,8 +36,13 @@ def client_answering(status, body=None, text=None, headers=None, seen=None):
             return httpx.Response(status, text=text, headers=headers)
         return httpx.Response(status, json=body, headers=headers)
 
-    return AnalyticsClient("https://api.example.test/v1/organizations/analytics", KEY, RequestBudget(1000),
-                           transport=httpx.MockTransport(handler), retry=RetryPolicy(backoff_base=0.0, max_attempts=2))
+    return AnalyticsClient(
+        "https://api.example.test/v1/organizations/analytics",
+        KEY,
+        RequestBudget(1000),
+        transport=httpx.MockTransport(handler),
+        retry=RetryPolicy(backoff_base=0.0, max_attempts=2),
+    )
 
 
 def err(message, kind="invalid_request_error"):
@@ -37,15 +50,20 @@ def err(message, kind="invalid_request_error"):
 
 
 def test_headers_and_parameters_sent():
-    seen = []
+    seen: list[httpx.Request] = []
     client_answering(200, {"data": [], "next_page": None}, seen=seen).pages(
-        "/users", {"date": "2026-11-01", "limit": 1000, "group_by[]": ["product", "model"]}, lambda body: body)
+        "/users", {"date": "2026-11-01", "limit": 1000, "group_by[]": ["product", "model"]}, lambda body: body
+    )
     request = seen[0]
     assert request.headers["x-api-key"] == KEY
     assert request.headers["anthropic-version"] == "2023-06-01"
     assert request.url.path == "/v1/organizations/analytics/users"
-    assert list(request.url.params.multi_items()) == [("date", "2026-11-01"), ("limit", "1000"),
-                                                      ("group_by[]", "product"), ("group_by[]", "model")]
+    assert list(request.url.params.multi_items()) == [
+        ("date", "2026-11-01"),
+        ("limit", "1000"),
+        ("group_by[]", "product"),
+        ("group_by[]", "model"),
+    ]
 
 
 @pytest.mark.parametrize("status", [401, 403, 404])
@@ -56,22 +74,30 @@ def test_rejected_key(status):
     assert KEY not in str(caught.value)
 
 
-@pytest.mark.parametrize("message,latest", [
-    ("Data for 2026-11-26 is not yet available. The most recent date with available data is 2026-11-24.",
-     dt.date(2026, 11, 24)),
-    ("date must be in the past and data is available up to 2026-11-23", dt.date(2026, 11, 23)),
-    ("The requested date is not available yet", None),
-])
+@pytest.mark.parametrize(
+    "message,latest",
+    [
+        (
+            "Data for 2026-11-26 is not yet available. The most recent date with available data is 2026-11-24.",
+            dt.date(2026, 11, 24),
+        ),
+        ("date must be in the past and data is available up to 2026-11-23", dt.date(2026, 11, 23)),
+        ("The requested date is not available yet", None),
+    ],
+)
 def test_not_yet_available_learns_the_latest_day(message, latest):
     with pytest.raises(DayNotAvailable) as caught:
         client_answering(400, err(message)).get("/users", {"date": DAY.isoformat()}, day=DAY)
     assert caught.value.latest == latest
 
 
-@pytest.mark.parametrize("message", [
-    "Invalid value for 'date': data is not available before 2026-01-01 (got 2025-12-31).",
-    "2026-01-05 is outside the history window. The earliest available date is 2026-02-01.",
-])
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Invalid value for 'date': data is not available before 2026-01-01 (got 2025-12-31).",
+        "2026-01-05 is outside the history window. The earliest available date is 2026-02-01.",
+    ],
+)
 def test_too_old(message):
     with pytest.raises(DayTooOld):
         client_answering(400, err(message)).get("/users", {"date": "2026-01-05"}, day=dt.date(2026, 1, 5))
@@ -96,14 +122,23 @@ def test_a_non_json_error_body_is_tolerated():
 
 def test_unexpected_envelope_is_reported_not_loaded_as_empty():
     with pytest.raises(UnexpectedResponse, match=r"no 'data' list \(keys: next_page, results\)"):
-        DayQuery().fetch(client_answering(200, {"results": [], "next_page": None}), BY_NAME["users"],
-                         Unit(DAY, DAY), 1000, lambda rows: rows)
+        DayQuery().fetch(
+            client_answering(200, {"results": [], "next_page": None}),
+            BY_NAME["users"],
+            Unit(DAY, DAY),
+            1000,
+            lambda rows: rows,
+        )
 
 
 def test_has_more_is_ignored_next_page_decides():
     pages = iter([{"data": [1], "next_page": "c1", "has_more": False}, {"data": [2], "next_page": None}])
-    client = AnalyticsClient("https://x.test", KEY, RequestBudget(1000),
-                             transport=httpx.MockTransport(lambda r: httpx.Response(200, json=next(pages))))
+    client = AnalyticsClient(
+        "https://x.test",
+        KEY,
+        RequestBudget(1000),
+        transport=httpx.MockTransport(lambda r: httpx.Response(200, json=next(pages))),
+    )
     assert client.pages("/users", {"date": "2026-11-01"}, lambda body: body["data"]) == [[1], [2]]
 
 

@@ -37,8 +37,10 @@ def test_missing_days_come_first_and_only_once():
 
 
 def test_an_explicit_range_is_clamped_to_the_served_days():
-    assert plan_units(1, Progress(D(2026, 11, 20)), EDGES, 3, D(2026, 8, 1), D(2026, 9, 2)) == \
-        [Unit(D(2026, 9, 1), D(2026, 9, 1)), Unit(D(2026, 9, 2), D(2026, 9, 2))]
+    assert plan_units(1, Progress(D(2026, 11, 20)), EDGES, 3, D(2026, 8, 1), D(2026, 9, 2)) == [
+        Unit(D(2026, 9, 1), D(2026, 9, 1)),
+        Unit(D(2026, 9, 2), D(2026, 9, 2)),
+    ]
     assert plan_units(31, Progress(), EDGES, 3, end=D(2026, 9, 3)) == [Unit(D(2026, 9, 1), D(2026, 9, 3))]
 
 
@@ -74,8 +76,9 @@ def test_a_failed_unit_moves_the_cursor_and_is_listed_until_loaded():
     assert later == Progress(D(2026, 10, 7), (D(2026, 10, 6),))
     assert later.after(Unit(D(2026, 10, 6), D(2026, 10, 6)), earliest) == Progress(D(2026, 10, 7))
     # a failure beyond the cursor needs no list: the nightly run fetches it anyway
-    assert Progress(D(2026, 10, 5)).after(Unit(D(2026, 10, 9), D(2026, 10, 9)), earliest, failed=True) == \
-        Progress(D(2026, 10, 5))
+    assert Progress(D(2026, 10, 5)).after(Unit(D(2026, 10, 9), D(2026, 10, 9)), earliest, failed=True) == Progress(
+        D(2026, 10, 5)
+    )
     # a missing day that left the API's history is dropped
     assert later.after(Unit(D(2026, 10, 8), D(2026, 10, 8)), D(2026, 10, 7)) == Progress(D(2026, 10, 8))
 

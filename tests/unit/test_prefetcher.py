@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
+from concurrent.futures import Future
 
 from pipelines.prefetch import Prefetcher
 from sources.claude_analytics.days import Unit
@@ -18,7 +19,7 @@ def consume(prefetcher, on_each=None, timeout=30.0):
     taken = []
 
     def run():
-        for endpoint, unit, future in prefetcher.results():
+        for _endpoint, unit, future in prefetcher.results():
             taken.append((unit, "skipped" if future.cancelled() else future.result()))
             if on_each:
                 on_each(len(taken))
@@ -42,7 +43,12 @@ def test_results_come_in_plan_order_whatever_the_finishing_order():
 def test_restricting_units_not_yet_submitted_never_blocks():
     # max_ahead=1: every later unit is submitted after the restriction, as skipped futures
     with Prefetcher(lambda e, u: u.first.day, [(USERS, u) for u in DAYS], workers=2, max_ahead=1) as prefetcher:
-        taken = consume(prefetcher, on_each=lambda n: n == 1 and prefetcher.restrict(lambda e, u: u.first.day <= 3))
+
+        def restrict_after_the_first(taken_so_far: int) -> None:
+            if taken_so_far == 1:
+                prefetcher.restrict(lambda e, u: u.first.day <= 3)
+
+        taken = consume(prefetcher, on_each=restrict_after_the_first)
     assert taken[0] == (DAYS[0], 1)
     assert [r for _, r in taken[3:]] == ["skipped"] * 7
 
@@ -57,7 +63,7 @@ def test_a_failing_unit_stops_all_further_fetching():
         return unit.first.day
 
     with Prefetcher(fetch, [(USERS, u) for u in DAYS], workers=1, max_ahead=4) as prefetcher:
-        futures = []
+        futures: list[Future] = []
         worker = threading.Thread(target=lambda: futures.extend(f for _, _, f in prefetcher.results()), daemon=True)
         worker.start()
         worker.join(30)
@@ -65,7 +71,7 @@ def test_a_failing_unit_stops_all_further_fetching():
     failed = futures.index(next(f for f in futures if not f.cancelled() and f.exception()))
     assert failed == 2 and isinstance(futures[2].exception(), PermissionError)
     # with one worker, units queued before the failure may run; none is submitted after it
-    assert len(calls) <= 2 + 4 and all(f.cancelled() for f in futures[len(calls):])
+    assert len(calls) <= 2 + 4 and all(f.cancelled() for f in futures[len(calls) :])
     assert len(futures) == len(DAYS)
 
 

@@ -20,12 +20,18 @@ def test_naming_rule_examples():
     assert column_name(("user", "id")) == "user_id"
     assert column_name(("user", "email_address")) == "user_email"
     assert column_name(("chat_metrics", "message_count")) == "chat_message_count"
-    assert column_name(("claude_code_metrics", "core_metrics", "lines_of_code", "added_count")) == \
-        "claude_code_lines_of_code_added_count"
-    assert column_name(("claude_code_metrics", "tool_actions", "notebook_edit_tool", "accepted_count")) == \
-        "claude_code_tool_actions_notebook_edit_tool_accepted_count"
-    assert column_name(("office_metrics", "powerpoint", "distinct_connectors_used_count")) == \
-        "office_powerpoint_distinct_connectors_used_count"
+    assert (
+        column_name(("claude_code_metrics", "core_metrics", "lines_of_code", "added_count"))
+        == "claude_code_lines_of_code_added_count"
+    )
+    assert (
+        column_name(("claude_code_metrics", "tool_actions", "notebook_edit_tool", "accepted_count"))
+        == "claude_code_tool_actions_notebook_edit_tool_accepted_count"
+    )
+    assert (
+        column_name(("office_metrics", "powerpoint", "distinct_connectors_used_count"))
+        == "office_powerpoint_distinct_connectors_used_count"
+    )
     assert column_name(("created_by", "email_address")) == "created_by_email"
 
 
@@ -44,11 +50,12 @@ def test_an_unknown_overlong_name_is_shortened_deterministically():
 
 
 def user_row(uid="user_1", **extra):
-    row = {"user": {"id": uid, "email_address": f"{uid}@example.com"},
-           "chat_metrics": {"message_count": 3},
-           "claude_code_metrics": {"core_metrics": {"distinct_session_count": None,
-                                                    "lines_of_code": {"added_count": 10}}},
-           "cowork_metrics": {"artifacts_created_count": None}}
+    row = {
+        "user": {"id": uid, "email_address": f"{uid}@example.com"},
+        "chat_metrics": {"message_count": 3},
+        "claude_code_metrics": {"core_metrics": {"distinct_session_count": None, "lines_of_code": {"added_count": 10}}},
+        "cowork_metrics": {"artifacts_created_count": None},
+    }
     row.update(extra)
     return row
 
@@ -70,9 +77,10 @@ def test_users_are_stamped_flattened_and_typed():
 
 
 def test_money_in_cents_becomes_decimal_currency_units():
-    rows = [{"skill_name": "pdf", "estimated_overage_spend": "1250", "attributed_list_price": "99.5",
-             "currency": "USD"},
-            {"skill_name": "xlsx", "estimated_overage_spend": None}]
+    rows: list[dict[str, str | None]] = [
+        {"skill_name": "pdf", "estimated_overage_spend": "1250", "attributed_list_price": "99.5", "currency": "USD"},
+        {"skill_name": "xlsx", "estimated_overage_spend": None},
+    ]
     table = TableShaper(BY_NAME["skills"]).shape(rows, DAY)
     got = {r["skill_name"]: r for r in table.to_pylist()}
     assert got["pdf"]["estimated_overage_spend"] == Decimal("12.50")
@@ -86,8 +94,7 @@ def test_summaries_rows_carry_their_own_day(keys):
     start = "2026-03-01T00:00:00Z" if keys[0] == "starting_at" else "2026-03-01"
     end = "2026-03-02T00:00:00Z" if keys[0] == "starting_at" else "2026-03-02"
     shaper = TableShaper(BY_NAME["summaries"])
-    table = shaper.shape([{keys[0]: start, keys[1]: end, "daily_active_user_count": 5,
-                           "daily_adoption_rate": 12.5}])
+    table = shaper.shape([{keys[0]: start, keys[1]: end, "daily_active_user_count": 5, "daily_adoption_rate": 12.5}])
     row = table.to_pylist()[0]
     assert row["date"] == dt.date(2026, 3, 1)
     assert row["daily_active_user_count"] == 5 and row["daily_adoption_rate"] == 12.5
@@ -114,8 +121,13 @@ def test_duplicate_keys_keep_the_last_row_with_a_warning(caplog):
 def test_type_drift_goes_to_a_variant_column_and_keeps_the_column_type(caplog):
     shaper = TableShaper(BY_NAME["users"], known_types={"average_latency_ms": "bigint"})
     with caplog.at_level(logging.WARNING):
-        table = shaper.shape([user_row(web_search_count="many", average_latency_ms="slow"),
-                              user_row(uid="user_2", web_search_count=4, average_latency_ms=7)], DAY)
+        table = shaper.shape(
+            [
+                user_row(web_search_count="many", average_latency_ms="slow"),
+                user_row(uid="user_2", web_search_count=4, average_latency_ms=7),
+            ],
+            DAY,
+        )
     rows = {r["user_id"]: r for r in table.to_pylist()}
     assert table.schema.field("web_search_count").type == pa.int64()
     assert rows["user_1"]["web_search_count"] is None and rows["user_1"]["web_search_count__v_text"] == "many"
@@ -126,6 +138,7 @@ def test_type_drift_goes_to_a_variant_column_and_keeps_the_column_type(caplog):
 
 def test_a_new_field_becomes_a_column_and_an_all_null_unknown_field_does_not():
     table = TableShaper(BY_NAME["connectors"]).shape(
-        [{"connector_name": "github", "average_latency_ms": 12, "future_flag": None}], DAY)
+        [{"connector_name": "github", "average_latency_ms": 12, "future_flag": None}], DAY
+    )
     assert table.column("average_latency_ms").to_pylist() == [12]
     assert "future_flag" not in table.column_names

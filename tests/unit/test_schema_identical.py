@@ -13,16 +13,18 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any
+from typing import Any, cast
 
 import dlt
 import pytest
 from dlt.common.destination.utils import verify_schema_capabilities
+from dlt.common.schema.typing import TColumnSchema, TTableSchema
+from dlt.common.typing import TLoaderFileFormat
+from dlt.destinations.job_client_impl import SqlJobClientBase
 
 from pipelines import destinations
 from pipelines.runlog import COLUMNS as RUN_LOG_COLUMNS
-from pipelines.runlog import RUN_LOG_TABLE, run_row
-from pipelines.runlog import RunSummary
+from pipelines.runlog import RUN_LOG_TABLE, RunSummary, run_row
 from sources.claude_analytics import Calendar, claude_analytics_batches
 from sources.claude_analytics.days import Edges, Unit
 from sources.claude_analytics.endpoints import ENDPOINTS, Endpoint
@@ -32,8 +34,15 @@ from sources.claude_analytics.rows import TableShaper, declared_columns
 DESTINATIONS = ("duckdb", "postgres", "bigquery", "snowflake")
 DAY = dt.date(2026, 3, 2)
 PLAIN = re.compile(r"^[a-z_][a-z0-9_]*$")
-SAMPLE = {"bigint": 7, "double": 12.5, "text": "x", "date": "2026-03-01", "timestamp": "2026-03-01T08:00:00Z",
-          "decimal": "1234", "bool": True}
+SAMPLE = {
+    "bigint": 7,
+    "double": 12.5,
+    "text": "x",
+    "date": "2026-03-01",
+    "timestamp": "2026-03-01T08:00:00Z",
+    "decimal": "1234",
+    "bool": True,
+}
 
 
 def api_row(endpoint: Endpoint) -> dict[str, Any]:
@@ -49,6 +58,18 @@ def api_row(endpoint: Endpoint) -> dict[str, Any]:
     return row
 
 
+def file_format(destination: destinations.Destination) -> TLoaderFileFormat:
+    """The destination's loader file format: one of dlt's (`Destination.file_format` types it as a plain str)."""
+    return cast(TLoaderFileFormat, destination.file_format)
+
+
+def name_of(entry: TTableSchema | TColumnSchema) -> str:
+    """A table's or column's name: always set in a normalized schema (dlt's TypedDicts allow None)."""
+    name = entry["name"]
+    assert name is not None, entry
+    return name
+
+
 def runner_source(destination: destinations.Destination):
     """The source exactly as `Load._commit` builds it: batches of Arrow tables, then the layout hints."""
     batches = []
@@ -60,10 +81,17 @@ def runner_source(destination: destinations.Destination):
 
 
 def run_log_resource():
-    summary = RunSummary("run", "x", "claude_analytics", started_at=dt.datetime(2026, 3, 5, tzinfo=dt.timezone.utc),
-                         finished_at=dt.datetime(2026, 3, 5, 0, 1, tzinfo=dt.timezone.utc), outcome="succeeded",
-                         earliest_day=DAY, latest_available_day=DAY,
-                         cursors={e.table: DAY.isoformat() for e in ENDPOINTS})
+    summary = RunSummary(
+        "run",
+        "x",
+        "claude_analytics",
+        started_at=dt.datetime(2026, 3, 5, tzinfo=dt.timezone.utc),
+        finished_at=dt.datetime(2026, 3, 5, 0, 1, tzinfo=dt.timezone.utc),
+        outcome="succeeded",
+        earliest_day=DAY,
+        latest_available_day=DAY,
+        cursors={e.table: DAY.isoformat() for e in ENDPOINTS},
+    )
     return dlt.resource([run_row(summary)], name=RUN_LOG_TABLE, write_disposition="append", columns=RUN_LOG_COLUMNS)
 
 
@@ -73,10 +101,13 @@ def pipelines(tmp_path_factory) -> dict[str, dlt.Pipeline]:
     out = {}
     for name in DESTINATIONS:
         target = destinations.get(name)
-        pipeline = dlt.pipeline(f"schema_{name}", destination=getattr(dlt.destinations, name)(),
-                                dataset_name="claude_analytics",
-                                pipelines_dir=str(tmp_path_factory.mktemp(f"pipelines_{name}")))
-        pipeline.extract(runner_source(target), loader_file_format=target.file_format)
+        pipeline = dlt.pipeline(
+            f"schema_{name}",
+            destination=getattr(dlt.destinations, name)(),
+            dataset_name="claude_analytics",
+            pipelines_dir=str(tmp_path_factory.mktemp(f"pipelines_{name}")),
+        )
+        pipeline.extract(runner_source(target), loader_file_format=file_format(target))
         pipeline.extract(run_log_resource())
         pipeline.normalize()
         out[name] = pipeline
@@ -86,9 +117,14 @@ def pipelines(tmp_path_factory) -> dict[str, dlt.Pipeline]:
 def logical(pipeline: dlt.Pipeline) -> dict[str, dict[str, tuple]]:
     """{table: {column: (data_type, precision, scale, timezone, nullable)}} in table order."""
     return {
-        table["name"]: {
-            c["name"]: (c.get("data_type"), c.get("precision"), c.get("scale"), c.get("timezone"),
-                        c.get("nullable", True))
+        name_of(table): {
+            name_of(c): (
+                c.get("data_type"),
+                c.get("precision"),
+                c.get("scale"),
+                c.get("timezone"),
+                c.get("nullable", True),
+            )
             for c in table["columns"].values()
         }
         for table in pipeline.default_schema.tables.values()
@@ -98,7 +134,7 @@ def logical(pipeline: dlt.Pipeline) -> dict[str, dict[str, tuple]]:
 def physical(name: str, pipeline: dlt.Pipeline) -> dict[str, dict[str, str]]:
     mapper = getattr(dlt.destinations, name)().capabilities().get_type_mapper()
     return {
-        table["name"]: {c["name"]: mapper.to_destination_type(c, table) for c in table["columns"].values()}
+        name_of(table): {name_of(c): mapper.to_destination_type(c, table) for c in table["columns"].values()}
         for table in pipeline.default_schema.tables.values()
     }
 
@@ -153,8 +189,10 @@ def _base_type(db_type: str) -> tuple[str, int | None, int | None]:
 def read_back(mapper, db_type: str) -> dict:
     """dlt's reverse mapping of a physical type, given as the full type or as its base name (mappers differ)."""
     base, precision, scale = _base_type(db_type)
-    results = [mapper.from_destination_type(db_type, precision, scale),
-               mapper.from_destination_type(base, precision, scale)]
+    results = [
+        mapper.from_destination_type(db_type, precision, scale),
+        mapper.from_destination_type(base, precision, scale),
+    ]
     return next((r for r in results if r["data_type"] != "text"), results[-1])
 
 
@@ -212,10 +250,16 @@ def test_layout_survives_into_the_normalized_schema(pipelines):
         assert [c for c, s in sf[endpoint.table]["columns"].items() if s.get("cluster")] == list(endpoint.primary_key)
 
 
-OFFLINE_CREDENTIALS = {
+OFFLINE_CREDENTIALS: dict[str, dict[str, Any]] = {
     # fake, never used to connect: the clients below only render SQL
-    "bigquery": dict(credentials={"project_id": "my-project", "client_email": "loader@my-project.iam.gserviceaccount.com",
-                                  "private_key": "not-a-key"}, location="EU"),
+    "bigquery": dict(
+        credentials={
+            "project_id": "my-project",
+            "client_email": "loader@my-project.iam.gserviceaccount.com",
+            "private_key": "not-a-key",
+        },
+        location="EU",
+    ),
     "snowflake": dict(credentials="snowflake://loader:secret@my-account/ANALYTICS?warehouse=LOADING&role=LOADER"),
 }
 
@@ -225,11 +269,16 @@ def test_create_table_sql_carries_the_layout(name, driver, tmp_path):
     """The CREATE TABLE statements dlt would send (rendered offline by dlt's own client) partition and cluster."""
     pytest.importorskip(driver, reason=f"the {name} extra is not installed (pip install -e '.[dev]')")
     target = destinations.get(name)
-    pipeline = dlt.pipeline(f"ddl_{name}", destination=getattr(dlt.destinations, name)(**OFFLINE_CREDENTIALS[name]),
-                            dataset_name="claude_analytics", pipelines_dir=str(tmp_path))
-    pipeline.extract(runner_source(target), loader_file_format=target.file_format)
+    pipeline = dlt.pipeline(
+        f"ddl_{name}",
+        destination=getattr(dlt.destinations, name)(**OFFLINE_CREDENTIALS[name]),
+        dataset_name="claude_analytics",
+        pipelines_dir=str(tmp_path),
+    )
+    pipeline.extract(runner_source(target), loader_file_format=file_format(target))
     pipeline.normalize()
     client = pipeline.destination_client()
+    assert isinstance(client, SqlJobClientBase)  # the SQL clients render the DDL
     for endpoint in ENDPOINTS:
         columns = list(pipeline.default_schema.tables[endpoint.table]["columns"].values())
         sql = " ".join(client._get_table_update_sql(endpoint.table, columns, False))
