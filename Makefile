@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-fast bench clean
+.PHONY: install demo lint test test-fast bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,11 +19,16 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/claude-analytics demo
 
-test: $(STAMP)
-	$(BIN)/pytest -q
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/pytest -q -n auto
 
 test-fast: $(STAMP)
-	$(BIN)/pytest -q -m "not postgres"
+	$(BIN)/pytest -q -n auto -m "not postgres"
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
