@@ -18,6 +18,14 @@ from sources.claude_analytics.endpoints import Endpoint
 Keep = Callable[[Endpoint, Unit], bool]
 
 
+def _handed_over() -> Future:
+    """What stays in the list once the consumer has taken a result: the batch (an Arrow table, pages of rows)
+    must not live until the run ends, only until the consumer commits it."""
+    future: Future = Future()
+    future.set_result(None)
+    return future
+
+
 def _skipped() -> Future:
     """A future for a unit that is not fetched: cancelled *and notified*, so `wait` returns at once
     (a plain `Future().cancel()` stays un-notified and would block a waiter forever)."""
@@ -87,6 +95,8 @@ class Prefetcher:
                     return
                 future = self._futures[index]
             wait([future])
+            with self._changed:
+                self._futures[index] = _handed_over()
             self._room.release()
             self.position = index + 1
             yield endpoint, unit, future

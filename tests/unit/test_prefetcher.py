@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import threading
 import time
+import weakref
 from concurrent.futures import Future
 
 from pipelines.prefetch import Prefetcher
@@ -93,3 +95,24 @@ def test_run_ahead_is_bounded_at_every_moment():
     with Prefetcher(fetch, [(USERS, u) for u in DAYS], workers=8, max_ahead=3) as prefetcher:
         assert [r for _, r in consume(prefetcher, on_each=slow_consumer)] == list(range(1, 11))
     assert excess == []
+
+
+def test_a_result_is_forgotten_once_handed_over():
+    """The prefetcher keeps no batch the consumer has taken: memory is the pending chunk, not the whole run."""
+
+    class Batch:
+        pass
+
+    made: list[weakref.ref] = []
+
+    def fetch(endpoint, unit):
+        batch = Batch()
+        made.append(weakref.ref(batch))
+        return batch
+
+    with Prefetcher(fetch, [(USERS, u) for u in DAYS], workers=2, max_ahead=2) as prefetcher:
+        for _endpoint, _unit, future in prefetcher.results():
+            assert isinstance(future.result(), Batch)
+        del future
+        gc.collect()
+        assert len(made) == len(DAYS) and [ref() for ref in made] == [None] * len(DAYS)
