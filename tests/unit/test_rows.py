@@ -142,3 +142,17 @@ def test_a_new_field_becomes_a_column_and_an_all_null_unknown_field_does_not():
     )
     assert table.column("average_latency_ms").to_pylist() == [12]
     assert "future_flag" not in table.column_names
+
+
+def test_groups_summed_exactly_across_levels_of_the_cap_split():
+    """A day re-fetched by the hour, some hours again by the minute: the hours' money arrives as strings, the
+    capped hours' as Decimal sums of their minutes; every one of them counts, exactly."""
+    from sources.claude_analytics.queries import sum_groups
+
+    def row(amount, tokens):
+        return {"model": "m", "product": "p", "amount": amount, "uncached_input_tokens": tokens}
+
+    minutes_of_hour_1 = sum_groups([row("0.000001", 1), row("2.5", 2)])  # → Decimal("2.500001")
+    minutes_of_hour_2 = sum_groups([row("10", 3), row("0.1", 4)])  # → Decimal("10.1")
+    [day] = sum_groups([*minutes_of_hour_1, row("41280.000000", 5), *minutes_of_hour_2])
+    assert day["amount"] == Decimal("41292.600001") and day["uncached_input_tokens"] == 15
