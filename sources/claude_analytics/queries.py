@@ -262,7 +262,7 @@ def _add(total: Any, value: Any) -> Any:
         return value
     if isinstance(total, dict) and isinstance(value, dict):
         return {k: _add(total.get(k), value.get(k)) for k in {**total, **value}}
-    if isinstance(value, (str, Decimal)):  # money: decimal strings or sums of them, exactly (other text: the first one's)
+    if isinstance(value, (str, Decimal)):  # money: decimal strings or their sums, exact (other text: the first one's)
         try:
             return Decimal(total) + Decimal(value)
         except (InvalidOperation, TypeError):
