@@ -1,5 +1,5 @@
 """`python -m bench` (`make bench`): how close a backfill comes to the rate-limit floor, load-path throughput, memory.
 
-See docs/benchmarks.md for the figures and bench/plan.py for the floor definitions. Other modules here
-(`bench.load_formats`, `bench.budget_utilisation`) are narrower, standalone measurements.
+See docs/benchmarks.md for the figures and bench/plan.py for the floor definitions. `bench.load_formats`
+is a narrower, standalone measurement (dlt's loader file formats on PostgreSQL).
 """

@@ -13,8 +13,9 @@ Layout (applied to every resource the runner builds, see `Destination.apply_layo
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import dlt
 from dlt.sources import DltResource
@@ -32,7 +33,9 @@ def _bigquery_layout(resource: DltResource, endpoint: Endpoint) -> DltResource:
     from dlt.destinations.adapters import bigquery_adapter
 
     # Partitioned by day and clustered by entity: date-filtered reads and the merge's deletes touch fewer blocks.
-    return bigquery_adapter(resource, partition="date", cluster=list(endpoint.entity_key) or None)
+    if not endpoint.entity_key:  # the org-wide summary: one row a day, nothing to cluster by
+        return bigquery_adapter(resource, partition="date")
+    return bigquery_adapter(resource, partition="date", cluster=list(endpoint.entity_key))
 
 
 def _snowflake_layout(resource: DltResource, endpoint: Endpoint) -> DltResource:
@@ -75,9 +78,14 @@ class Destination:
             if self.available(candidate):
                 if index and self.name not in _warned_fallback:
                     _warned_fallback.add(self.name)
-                    log.warning("%s: loading with %s, not the faster %s: its driver is missing or disabled here "
-                                "(pip install 'claude-analytics[%s]' installs it)", self.name, candidate,
-                                self.file_formats[0], self.name)
+                    log.warning(
+                        "%s: loading with %s, not the faster %s: its driver is missing or disabled here "
+                        "(pip install 'claude-analytics[%s]' installs it)",
+                        self.name,
+                        candidate,
+                        self.file_formats[0],
+                        self.name,
+                    )
                 return candidate
         return self.file_formats[-1]
 
@@ -85,9 +93,10 @@ class Destination:
         if self.name == "duckdb":
             if duckdb_file:
                 return dlt.destinations.duckdb(credentials=duckdb_file)
-            configured = dlt.config.get("destination.duckdb.credentials") or dlt.secrets.get(
-                "destination.duckdb.credentials")
-            return dlt.destinations.duckdb(credentials=None if configured else DEFAULT_DUCKDB_FILE)
+            configured: Any = dlt.config.get("destination.duckdb.credentials") or dlt.secrets.get(
+                "destination.duckdb.credentials"
+            )
+            return dlt.destinations.duckdb() if configured else dlt.destinations.duckdb(credentials=DEFAULT_DUCKDB_FILE)
         return self.name
 
     def apply_layout(self, source: Any) -> Any:
@@ -103,8 +112,9 @@ class Destination:
             return None
         if duckdb_file:
             return duckdb_file
-        configured = dlt.config.get("destination.duckdb.credentials") or dlt.secrets.get(
-            "destination.duckdb.credentials")
+        configured: Any = dlt.config.get("destination.duckdb.credentials") or dlt.secrets.get(
+            "destination.duckdb.credentials"
+        )
         if configured is None:
             return DEFAULT_DUCKDB_FILE
         return configured if isinstance(configured, str) and "://" not in configured else None
@@ -113,8 +123,9 @@ class Destination:
 DESTINATIONS: dict[str, Destination] = {
     "duckdb": Destination("duckdb", ("parquet",), _no_layout),
     # parquet through ADBC (binary COPY) is ~4x csv (COPY) and ~10x insert_values: docs/destinations.md
-    "postgres": Destination("postgres", ("parquet", "csv"), _no_layout,
-                            available=lambda f: f != "parquet" or _postgres_adbc()),
+    "postgres": Destination(
+        "postgres", ("parquet", "csv"), _no_layout, available=lambda f: f != "parquet" or _postgres_adbc()
+    ),
     "bigquery": Destination("bigquery", ("parquet",), _bigquery_layout),
     "snowflake": Destination("snowflake", ("parquet",), _snowflake_layout),
 }
@@ -163,5 +174,6 @@ class Target:
 
     def pipeline(self, suffix: str = "") -> dlt.Pipeline:
         """The loading pipeline (or, with a suffix, a pipeline of its own that shares no local state)."""
-        return dlt.pipeline(self.name + suffix, destination=self.kind.factory(self.duckdb_file),
-                            dataset_name=self.dataset_name)
+        return dlt.pipeline(
+            self.name + suffix, destination=self.kind.factory(self.duckdb_file), dataset_name=self.dataset_name
+        )
