@@ -67,8 +67,10 @@ class RunConfig:
 
     @property
     def guard_seconds(self) -> float:
-        """The client's guard: the runner's 1 s per 60 s window, scaled like the window (unless set)."""
-        return self.guard if self.guard is not None else self.window_seconds / 60.0
+        """The client's guard: the runner's 1 s per 60 s window, scaled like the window (unless set), but never
+        below 0.25 s: it covers the jitter between a request's send and its arrival at the simulator, which does
+        not shrink with the time scale (the simulator shares the benchmark's process with its own CPU work)."""
+        return self.guard if self.guard is not None else max(self.window_seconds / 60.0, 0.25)
 
     @property
     def server_latency(self) -> float:

@@ -34,6 +34,7 @@ from sources.claude_analytics.settings import ClaudeAnalyticsSettings
 from .destinations import Target
 from .errors import RunFailed, UsageError
 from .lock import RunLock
+from .memory import limit_arenas, release
 from .prefetch import Prefetcher
 from .runlog import RunSummary, record_run
 from .state import connect, privacy_mode, resource_progress, verified_progress
@@ -129,6 +130,7 @@ class Run:
         )
 
     def execute(self) -> RunSummary:
+        limit_arenas()  # before the fetch threads exist
         with RunLock(self.options.target.name, self.options.wait_for_lock):
             self.summary.started_at = dt.datetime.now(dt.timezone.utc)  # after any wait for the lock
             pipeline = self.options.target.pipeline()
@@ -294,6 +296,7 @@ class Committer:
                 table = batch.endpoint.table
                 s.days_loaded[table] = s.days_loaded.get(table, 0) + batch.covered.days
                 s.rows_loaded[table] = s.rows_loaded.get(table, 0) + batch.rows
+        release()  # the chunk is gone: its freed pages need not stay with the process
         if self.observer:
             self.observer.committed(s)
         log.info("committed %d unit(s), %d row(s)", len(batches), sum(b.rows for b in batches))

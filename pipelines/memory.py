@@ -1,0 +1,45 @@
+"""Keeping a long run's resident memory flat on glibc (Linux): fewer malloc arenas, freed pages handed back.
+
+A run frees most of what it allocates after every chunk commit (pages of JSON, Arrow tables, dlt's
+normalize buffers), but glibc keeps freed memory in up to 8 × cores arenas, one per thread that ever
+allocated — the fetch threads, dlt's workers — and returns little of it: RSS then climbs with every
+chunk although the live data does not. Two arenas and a trim after each commit keep RSS near the live
+data (docs/benchmarks.md, section 3). Elsewhere (macOS, musl) both are no-ops.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import functools
+import logging
+
+log = logging.getLogger(__name__)
+
+M_ARENA_MAX = -8  # mallopt's parameter number (malloc.h)
+ARENAS = 2
+
+
+@functools.cache
+def _glibc() -> ctypes.CDLL | None:
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt  # noqa: B018 — glibc only
+        libc.malloc_trim  # noqa: B018
+        return libc
+    except (OSError, AttributeError):
+        return None
+
+
+@functools.cache
+def limit_arenas() -> bool:
+    """At most ARENAS malloc arenas from now on (threads created later share them). Once per process."""
+    libc = _glibc()
+    return bool(libc and libc.mallopt(M_ARENA_MAX, ARENAS))
+
+
+def release() -> None:
+    """Hand the pages glibc holds free back to the system (after a commit has dropped its chunk)."""
+    libc = _glibc()
+    if libc is not None:
+        libc.malloc_trim(0)
