@@ -420,17 +420,12 @@ def findings(ctx: dict[str, Any]) -> list[str]:
                 "were less than 90 % full"
             )
         out.append(
-            "**Why the backfills are not budget-bound: `/cost_report`'s re-queries run one after the other.** Each "
-            "≤ 31-day window of `/cost_report` is one unit, and its hour and minute re-queries (section 1) run in "
-            "sequence on the fetch thread that has the unit, at one request per round trip; the prefetcher runs at "
-            "most "
-            f"{slow[0]['workers']} units ahead of the unit the commits wait for, so while a chain runs, the other "
-            "threads "
-            "soon have nothing left to fetch. " + "; ".join(parts) + ". The time-scaled run exaggerates it (the "
-            "simulator's time per request does not scale: a chain request takes latency + ~0.1–0.25 s of simulator "
-            "work, i.e. ~1–2.5 s in real terms), but at the real budget a chain still cannot exceed one request per "
-            "round trip while it alone is left. What removes the cause is fewer re-queries or running them in parallel "
-            "(`sources/claude_analytics/queries.py`)."
+            "**Where the backfills lose time to the floor: `/cost_report`'s re-queries at the end.** Each ≤ 31-day "
+            "window of `/cost_report` is one unit; its capped days are asked again by the hour and capped hours by "
+            "the minute (section 1), side by side on up to 8 threads (`queries.SPLIT_WORKERS`), but only once the "
+            "window's daily buckets are in, so a window's re-queries form a chain whose last requests can find "
+            "nothing else left to fetch. " + "; ".join(parts) + ". The time-scaled run exaggerates it: the "
+            "simulator's time per request does not scale with the window."
         )
     shipped = [r for r in ctx["memory"] if "error_text" not in r]
     over = [r for r in shipped if _memory_target(r, ctx.get("memory_reference"))[1] is False]
