@@ -669,7 +669,8 @@ def org_section(data: ReportData) -> str:
     if data.org_adoption:
         parts.append(org_adoption_part(data))
     if data.org_spend:
-        parts.append(org_spend_part(data.org_spend))
+        through = month_to_date(data.daily_spend)["through"] if data.daily_spend else None
+        parts.append(org_spend_part(data.org_spend, through))
     if not data.org_adoption and not data.org_spend:
         parts.append(_empty("Nothing loaded for the org chart's people yet."))
     parts.append(
@@ -700,7 +701,8 @@ def org_adoption_part(data: ReportData) -> str:
     return f"<h2>Adoption, week of {_e(week)}</h2>{ranking}<h2>Adoption per week</h2>{grid}"
 
 
-def org_spend_part(rows: list[dict[str, Any]]) -> str:
+def org_spend_part(rows: list[dict[str, Any]], through: Any = None) -> str:
+    """The latest month's spend per org unit; `through`: the last day loaded, when that month is not complete."""
     month = max(r["month_start"] for r in rows)
     ranked = sorted((r for r in rows if r["month_start"] == month), key=lambda r: (-r["amount"], r["org_unit"]))
     ranking = hbar_chart(
@@ -717,7 +719,9 @@ def org_spend_part(rows: list[dict[str, Any]]) -> str:
             ("total_tokens", "tokens"),
         ],
     )
-    return f"<h2>Spend, {_e(f'{month:%B %Y}')}</h2>{ranking}{table}"
+    partial = through is not None and (through + dt.timedelta(days=1)).month == through.month == month.month
+    to_date = f" to date (through {through})" if partial else ""
+    return f"<h2>Spend, {_e(f'{month:%B %Y}{to_date}')}</h2>{ranking}{table}"
 
 
 def render(data: ReportData) -> str:
