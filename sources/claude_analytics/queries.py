@@ -180,15 +180,33 @@ class BucketReportQuery:
         max_pages: int | None = None,
     ) -> list[T]:
         buckets = self._buckets(client, endpoint, rfc3339(unit.first), rfc3339(unit.last + ONE_DAY), "1d", max_pages)
-        split = max_pages is None
-        results = self._each_uncapped(client, endpoint, buckets, "1d") if split else [b["results"] for b in buckets]
+        overfull: list[str] = []  # one-minute buckets still at the cap (appended from the split's threads)
+        if max_pages is None:
+            results = self._each_uncapped(client, endpoint, buckets, "1d", overfull)
+        else:
+            results = [b["results"] for b in buckets]
+        if overfull:  # one line per query, not per minute: a large org can have thousands a day
+            log.warning(
+                "%s %s: %d one-minute bucket(s) still report %d groups, the API's cap (the first at %s): "
+                "groups beyond it cannot be fetched",
+                endpoint.path,
+                unit,
+                len(overfull),
+                GROUP_CAP,
+                min(overfull),
+            )
         rows: Rows = []
         for bucket, bucket_rows in zip(buckets, results):
             rows.extend({**r, "starting_at": bucket["starting_at"]} for r in bucket_rows)
         return [shape(rows)]
 
     def _each_uncapped(
-        self, client: AnalyticsClient, endpoint: Endpoint, buckets: list[dict[str, Any]], width: str
+        self,
+        client: AnalyticsClient,
+        endpoint: Endpoint,
+        buckets: list[dict[str, Any]],
+        width: str,
+        overfull: list[str],
     ) -> list[Rows]:
         """Each bucket's rows, the capped ones fetched again split. The re-queries run side by side (under the
         shared budget): one after the other, a month of capped days would hold its window's unit, and the
@@ -196,10 +214,12 @@ class BucketReportQuery:
         capped = [i for i, b in enumerate(buckets) if len(b["results"]) >= GROUP_CAP]
         out: list[Rows] = [b["results"] for b in buckets]
         if len(capped) == 1:
-            out[capped[0]] = self._uncapped(client, endpoint, buckets[capped[0]], width)
+            out[capped[0]] = self._uncapped(client, endpoint, buckets[capped[0]], width, overfull)
         elif capped:
             with ThreadPoolExecutor(max_workers=min(SPLIT_WORKERS, len(capped)), thread_name_prefix="split") as pool:
-                futures = {i: pool.submit(self._uncapped, client, endpoint, buckets[i], width) for i in capped}
+                futures = {
+                    i: pool.submit(self._uncapped, client, endpoint, buckets[i], width, overfull) for i in capped
+                }
                 for i, future in futures.items():
                     out[i] = future.result()
         return out
@@ -246,15 +266,12 @@ class BucketReportQuery:
             for b in buckets
         ]
 
-    def _uncapped(self, client: AnalyticsClient, endpoint: Endpoint, bucket: dict[str, Any], width: str) -> Rows:
-        """A capped bucket's groups, from finer buckets summed back per group."""
+    def _uncapped(
+        self, client: AnalyticsClient, endpoint: Endpoint, bucket: dict[str, Any], width: str, overfull: list[str]
+    ) -> Rows:
+        """A capped bucket's groups, from finer buckets summed back per group (a minute is as fine as it gets)."""
         if width not in FINER:
-            log.warning(
-                "%s: a one-minute bucket at %s reports %d groups, the API's cap: groups beyond it cannot be fetched",
-                endpoint.path,
-                bucket["starting_at"],
-                GROUP_CAP,
-            )
+            overfull.append(bucket["starting_at"])
             return bucket["results"]
         finer, span = FINER[width]
         start = parse_instant(bucket["starting_at"])
@@ -266,7 +283,7 @@ class BucketReportQuery:
             GROUP_CAP,
             finer,
         )
-        results = self._each_uncapped(client, endpoint, parts, finer)
+        results = self._each_uncapped(client, endpoint, parts, finer, overfull)
         return sum_groups(r for rows in results for r in rows)
 
 
