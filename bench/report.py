@@ -176,7 +176,7 @@ def plan_notes(orgs: list[dict[str, Any]], real_today: dt.date) -> list[str]:
             "a day) again by the minute."
             + (
                 f" **{cost.overfull_minutes:,} minutes still hold more than 100 groups**: {cost.lost_groups:,} "
-                "group-minutes that no time split can return (the run logs a warning for each such minute)."
+                "group-minutes that no time split can return (the run logs one warning per query, with their count)."
                 if cost.overfull_minutes
                 else " No minute holds more than 100 groups."
             )
@@ -452,8 +452,9 @@ def findings(ctx: dict[str, Any]) -> list[str]:
                 for o in overfull
             )
             + ". One minute is the finest bucket, so no time split returns those groups, and a split by a filter "
-            "(`products[]`, …) cannot select rows whose dimension is null or `other`. The run logs a warning per "
-            "such minute; every other table, and `cost_report` in the organizations without such minutes, is equal."
+            "(`products[]`, …) cannot select rows whose dimension is null or `other`. The run logs one warning per "
+            "query with their count; every other table, and `cost_report` in the organizations without such "
+            "minutes, is equal."
         )
     warned = sorted({w for r in every for w in r.get("warning_sample") or [] if "429" not in w})
     if warned:
