@@ -46,7 +46,7 @@ class RunConfig:
     users: int
     days: int | None = None  # None: everything the API serves; else start_date = the last day − days + 1
     budget: int = 60  # requests per window, enforced by the simulator and the client alike
-    window_seconds: float = 6.0  # time-scaled: 60 s ÷ 10
+    window_seconds: float = 12.0  # time-scaled: 60 s ÷ 5 (a 0.25 s guard is then ~2 % of a window)
     latency: float | None = None  # server latency; None: 1 s scaled like the window
     seed: int = SEED
     today: dt.date = TODAY
