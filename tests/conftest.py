@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 
 import pytest
 
@@ -77,3 +78,12 @@ def restore_logging():
             root.removeHandler(handler)
     for handler in handlers:
         handler.filters[:] = filters[id(handler)]
+    rebind_dlt_handlers()
+
+
+def rebind_dlt_handlers() -> None:
+    """dlt's own logger does not propagate and binds its handler to the sys.stderr of the moment it is made: made
+    during a test that captured stderr (capsys), it would write to a closed stream in every later test."""
+    for handler in logging.getLogger("dlt").handlers:
+        if type(handler) is logging.StreamHandler and handler.stream is not sys.stderr:
+            handler.setStream(sys.stderr)
