@@ -7,6 +7,7 @@ only the column naming function (part of the contract) is shared with the code u
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
@@ -194,3 +195,13 @@ def assert_table_equals(actual: dict, expected: dict, table: str, *, ignore: tup
                 continue
             expect = want.get(column)
             assert value == expect and type(value) is type(expect), f"{table} {key} {column}: {value!r} != {expect!r}"
+
+
+def clear_of_midnight(margin_seconds: float = 180.0) -> None:
+    """Waits out the last minutes of a UTC day: a test whose pipeline runs in another process (so its clock cannot
+    be pinned) and that compares against the simulator's days must not see the day change halfway."""
+    now = dt.datetime.now(dt.timezone.utc)
+    midnight = dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time(), tzinfo=dt.timezone.utc)
+    left = (midnight - now).total_seconds()
+    if left < margin_seconds:
+        time.sleep(left + 1.0)
