@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -86,4 +87,5 @@ def rebind_dlt_handlers() -> None:
     during a test that captured stderr (capsys), it would write to a closed stream in every later test."""
     for handler in logging.getLogger("dlt").handlers:
         if type(handler) is logging.StreamHandler and handler.stream is not sys.stderr:
-            handler.setStream(sys.stderr)
+            with handler.lock or contextlib.nullcontext():  # not setStream: it flushes the old, maybe closed, stream
+                handler.stream = sys.stderr

@@ -10,7 +10,7 @@ from tests.conftest import rebind_dlt_handlers
 
 
 def test_a_dlt_handler_bound_to_a_closed_capture_is_rebound_to_the_current_stderr():
-    captured = io.StringIO()
+    captured = io.TextIOWrapper(io.BytesIO())  # like a capture file: flushing it once closed raises
     handler = logging.StreamHandler(captured)  # as dlt makes it: logging.StreamHandler() under capsys
     dlt_logger = logging.getLogger("dlt")
     dlt_logger.addHandler(handler)
