@@ -407,12 +407,10 @@ def loadpath(params: dict[str, Any]) -> dict[str, Any]:
     from pipelines.destinations import Target
     from pipelines.runner import Committer, RunSummary
     from sources.claude_analytics import Calendar, Extraction
-    from sources.claude_analytics.days import Edges, Unit
+    from sources.claude_analytics.days import Edges, Unit, day_range
     from sources.claude_analytics.endpoints import BY_NAME
     from sources.claude_analytics.fetch import UnitFetcher
     from sources.claude_analytics.settings import make_settings
-
-    from .plan import days_between
 
     destination = params["destination"]
     endpoint = BY_NAME["users"]
@@ -423,7 +421,7 @@ def loadpath(params: dict[str, Any]) -> dict[str, Any]:
         SimulatorConfig(users=int(params["users"]), seed=int(params["seed"]), today=today, rate_limit=0)
     )  # data only: never started
     last = sim.latest_available_day()
-    days = days_between(last - dt.timedelta(days=int(params["days"]) - 1), last)
+    days = list(day_range(last - dt.timedelta(days=int(params["days"]) - 1), last))
     settings = make_settings(api_key="bench-unused-key", base_url="http://127.0.0.1:9/unused")
     extraction = Extraction(settings, [endpoint])
     extraction.calendar = Calendar(

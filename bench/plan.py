@@ -43,6 +43,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from sources.claude_analytics.days import day_range
+
 PAGE_SIZE = 1000
 WINDOW_DAYS = 31
 GROUP_CAP = 100
@@ -170,10 +172,6 @@ class MinimalPlan:
         )
 
 
-def days_between(first: dt.date, last: dt.date) -> list[dt.date]:
-    return [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
-
-
 def windows(days: int) -> int:
     return math.ceil(days / WINDOW_DAYS) if days > 0 else 0
 
@@ -239,8 +237,8 @@ def count_plan(
     """The minimal plan of a run that loads `engagement` days of the engagement endpoints and `cost` days of the
     cost & usage reports from simulator `sim` (not started; its `today` is the run's)."""
     plan = MinimalPlan(today, engagement, cost, calendar, {path: PathPlan() for path in PATHS})
-    e_days = days_between(*engagement)
-    c_days = days_between(*cost)
+    e_days = list(day_range(*engagement))
+    c_days = list(day_range(*cost))
     plan.paths[SUMMARIES].requests = windows(len(e_days))
     for path in BUCKETED:
         plan.paths[path].requests = windows(len(c_days))

@@ -197,8 +197,7 @@ def plan_notes(orgs: list[dict[str, Any]], real_today: dt.date) -> list[str]:
             f"{o['users']:,} users, a backfill started on {real_today} (the cost reports then reach back "
             f"{cost_days_then} days, to 2026-01-01): ≈ {then:,.0f} requests ≈ {_duration(then)} at 60 per minute "
             f"(extrapolated from this plan's {engagement_per_day:.1f} requests per engagement day and "
-            f"{cost_per_day:.1f} "
-            "per cost day)."
+            f"{cost_per_day:.1f} per cost day)."
         )
     return notes
 
@@ -209,9 +208,9 @@ def plan_notes(orgs: list[dict[str, Any]], real_today: dt.date) -> list[str]:
 def backfill_table(rows: list[dict[str, Any]]) -> list[str]:
     out = [
         "| run | requests (minimal plan) | retries | 429s | max in any window | wall s | floor s (N÷B×W) | **wall ÷ "
-        "floor** "
-        "| design floor s | achieved ÷ budget | windows < 90 % full | last request at s | then to the end s | commits: "
-        "n, load s, requests sent meanwhile | pipeline CPU s | simulator CPU s | load avg (1 min) | tables equal |",
+        "floor** | design floor s | achieved ÷ budget | windows < 90 % full | last request at s | then to the end s | "
+        "commits: n, load s, requests sent meanwhile | pipeline CPU s | simulator CPU s | load avg (1 min) | tables "
+        "equal |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
@@ -224,8 +223,8 @@ def backfill_table(rows: list[dict[str, Any]]) -> list[str]:
             f"{r['max_in_window']} of {r['budget']} | {_s(r['wall'])} | {_s(r.get('floor_rate'))} | "
             f"**{_s(r.get('wall_over_floor'), 3)}** | {_s(r.get('floor_design'))} | "
             f"{_pct(r.get('achieved_over_budget'))} | {idle.get('under_90', '–')} of {idle.get('windows', '–')} | "
-            f"{_s(r.get('last_request_at'))} | {_s(r.get('tail_after_last_request'))} | "
-            f"{r['commits']}, {_s(r['commit_seconds'])} s, {r['requests_during_commits']:,} | {_s(r['cpu_seconds'])} | "
+            f"{_s(r.get('last_request_at'))} | {_s(r.get('tail_after_last_request'))} | {r['commits']}, "
+            f"{_s(r['commit_seconds'])} s, {r['requests_during_commits']:,} | {_s(r['cpu_seconds'])} | "
             f"{_s(r['simulator_cpu_seconds'])} | {_loads(r)} | {_equal(r)} |"
         )
     return out
@@ -253,8 +252,8 @@ def mismatches(rows: list[dict[str, Any]]) -> list[str]:
         for table, v in (r.get("tables") or {}).items():
             if not v["equal"]:
                 out.append(
-                    f"{r['label']}: `{table}` holds {v['rows']:,} rows (simulator: {v['expected_rows']:,}), "
-                    f"checksum {Decimal(v['checksum']):,.2f} (simulator: {Decimal(v['expected_checksum']):,.2f})"
+                    f"{r['label']}: `{table}` holds {v['rows']:,} rows (simulator: {v['expected_rows']:,}), checksum "
+                    f"{Decimal(v['checksum']):,.2f} (simulator: {Decimal(v['expected_checksum']):,.2f})"
                 )
     return out
 
@@ -301,10 +300,10 @@ def memory_table(rows: list[dict[str, Any]], reference: float | None) -> list[st
         target, ok = _memory_target(r, reference)
         when = f"{p['phase']}, {p['seconds_before_end']:.0f} s before the end" if p else "–"
         out.append(
-            f"| {r['label']} | {r['budget']} per {r['window']:g} s | **{_mb(r['peak_rss'])}** | "
-            f"{_mb(p.get('anon'))} / {_mb(p.get('file'))} | {_mb(r.get('after_imports_rss'))} | "
-            f"{_mb(p.get('median_outside_commits'))} / {_mb(p.get('max_outside_commits'))} | "
-            f"{_mb(p.get('max_inside_commits'))} | {thirds} | {when} | {target} | {_yes(ok)} |"
+            f"| {r['label']} | {r['budget']} per {r['window']:g} s | **{_mb(r['peak_rss'])}** | {_mb(p.get('anon'))} / "
+            f"{_mb(p.get('file'))} | {_mb(r.get('after_imports_rss'))} | {_mb(p.get('median_outside_commits'))} / "
+            f"{_mb(p.get('max_outside_commits'))} | {_mb(p.get('max_inside_commits'))} | {thirds} | {when} | {target} "
+            f"| {_yes(ok)} |"
         )
     return out
 
@@ -329,8 +328,8 @@ def _memory_target(r: dict[str, Any], reference: float | None) -> tuple[str, boo
 
 def load_table(rows: list[dict[str, Any]]) -> list[str]:
     out = [
-        "| destination | loader format | rows × columns | commits | shaping s (rows/s) | "
-        "extract + normalize + load s (rows/s) | **rows/s, end to end** | target | verdict | rows read back |",
+        "| destination | loader format | rows × columns | commits | shaping s (rows/s) | extract + normalize + load s "
+        "(rows/s) | **rows/s, end to end** | target | verdict | rows read back |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
@@ -341,8 +340,7 @@ def load_table(rows: list[dict[str, Any]]) -> list[str]:
         out.append(
             f"| {r['destination']} | {r['file_format']} | {r['rows']:,} × {r['columns']} | {len(r['chunks'])} | "
             f"{_s(r['shape_s'])} ({r['shape_rows_per_s']:,.0f}) | {_s(r['commit_s'])} ({r['commit_rows_per_s']:,.0f}) "
-            "| "
-            f"**{r['rows_per_s']:,.0f}** | ≥ {target:,} | {_yes(r['rows_per_s'] >= target)} | "
+            f"| **{r['rows_per_s']:,.0f}** | ≥ {target:,} | {_yes(r['rows_per_s'] >= target)} | "
             f"{'equal' if r['rows_match'] else 'DIFFERENT: ' + str(r['rows_in_destination'])} |"
         )
     return out
@@ -368,7 +366,7 @@ def verdicts(ctx: dict[str, Any]) -> list[str]:
             f"- 0 × 429: {_yes(bool(every) and all(r['rate_limited'] == 0 for r in every))}",
             f"- backfill wall ≤ {TARGETS['wall_over_floor']} × floor: "
             f"{_yes(None if worst is None else worst <= TARGETS['wall_over_floor'])} (worst {_s(worst, 3)})",
-            f"- every table holds exactly the simulator's rows and values: "
+            "- every table holds exactly the simulator's rows and values: "
             f"{_yes(bool(every) and all(r.get('tables_equal') for r in every if r.get('tables')))}"
             + ("" if not mismatches(every) else f" ({len(mismatches(every))} table(s) differ, listed in section 2)"),
         ]
@@ -414,17 +412,15 @@ def findings(ctx: dict[str, Any]) -> list[str]:
                 f"{r['label']}: {len(r['cost_chains'])} chains, the longest {chain['requests']:,} requests in "
                 f"{chain['seconds']:,.0f} s ({chain['per_second'] or 0:.1f} a second against the budget's "
                 f"{r['budget'] / r['window']:.0f}); {_chains_alone(r):,.0f} s of the {r['wall']:,.0f} s run had "
-                "nothing "
-                f"else to fetch, and {r['underused_windows']['under_90']} of {r['underused_windows']['windows']} "
-                "windows "
-                "were less than 90 % full"
+                f"nothing else to fetch, and {r['underused_windows']['under_90']} of "
+                f"{r['underused_windows']['windows']} windows were less than 90 % full"
             )
         out.append(
             "**Where the backfills lose time to the floor: `/cost_report`'s re-queries at the end.** Each ≤ 31-day "
-            "window of `/cost_report` is one unit; its capped days are asked again by the hour and capped hours by "
-            "the minute (section 1), side by side on up to 8 threads (`queries.SPLIT_WORKERS`), but only once the "
-            "window's daily buckets are in, so a window's re-queries form a chain whose last requests can find "
-            "nothing else left to fetch. " + "; ".join(parts) + ". The time-scaled run exaggerates it: the "
+            "window of `/cost_report` is one unit; its capped days are asked again by the hour and capped hours by the "
+            "minute (section 1), side by side on up to 8 threads (`queries.SPLIT_WORKERS`), but only once the window's "
+            "daily buckets are in, so a window's re-queries form a chain whose last requests can find nothing else "
+            "left to fetch. " + "; ".join(parts) + ". The time-scaled run exaggerates it: the "
             "simulator's time per request does not scale with the window."
         )
     shipped = [r for r in ctx["memory"] if "error_text" not in r]
@@ -447,14 +443,14 @@ def findings(ctx: dict[str, Any]) -> list[str]:
         out.append(
             "**`cost_report` differs from the simulator only where the API cannot answer**: "
             + "; ".join(
-                f"{o['label']}: {o['plan'].paths['/cost_report'].overfull_minutes:,} one-minute buckets hold more "
-                f"than 100 groups ({o['plan'].paths['/cost_report'].lost_groups:,} group-minutes beyond the cap)"
+                f"{o['label']}: {o['plan'].paths['/cost_report'].overfull_minutes:,} one-minute buckets hold more than "
+                f"100 groups ({o['plan'].paths['/cost_report'].lost_groups:,} group-minutes beyond the cap)"
                 for o in overfull
             )
             + ". One minute is the finest bucket, so no time split returns those groups, and a split by a filter "
             "(`products[]`, …) cannot select rows whose dimension is null or `other`. The run logs one warning per "
-            "query with their count; every other table, and `cost_report` in the organizations without such "
-            "minutes, is equal."
+            "query with their count; every other table, and `cost_report` in the organizations without such minutes, "
+            "is equal."
         )
     warned = sorted({w for r in every for w in r.get("warning_sample") or [] if "429" not in w})
     if warned:
@@ -476,8 +472,8 @@ def markdown(ctx: dict[str, Any]) -> str:
         "# Benchmarks",
         "",
         f"Generated by `{ctx['command']}` on {ctx['date']} "
-        f"(UTC){' — QUICK run: scaled down, indicative only' if ctx['quick'] else ''},"
-        f" in {_duration(ctx.get('elapsed', 0))}.",
+        f"(UTC){' — QUICK run: scaled down, indicative only' if ctx['quick'] else ''}, in "
+        f"{_duration(ctx.get('elapsed', 0))}.",
         "Regenerate with `make bench` (about an hour) or `.venv/bin/python -m bench --quick` (a few minutes, written",
         "to `.bench/benchmarks-quick.md`). The benchmark asserts nothing; `tests/test_bench_smoke.py` runs a miniature "
         "of",
@@ -491,8 +487,7 @@ def markdown(ctx: dict[str, Any]) -> str:
         f"- code: commit {m['commit']}",
         f"- load average (1/5/15 min) at start {ctx['load_start']}, at end {ctx['load_end']}; each run's 1-minute load "
         "average is in its row. The machine (2 cores) is shared with other engineers' test runs: CPU-bound figures "
-        "(the load "
-        "path, the simulator keeping up) move with it, budget-bound ones hardly do.",
+        "(the load path, the simulator keeping up) move with it, budget-bound ones hardly do.",
         "",
     ]
     orgs = ctx.get("orgs") or []
@@ -503,13 +498,11 @@ def markdown(ctx: dict[str, Any]) -> str:
         lines += [
             "## 1. The request plan of a full backfill (issue 10)",
             "",
-            "All eleven endpoints, the product's defaults (`availability_lag_days` and `history_days` = `auto`, "
-            "learnt "
+            "All eleven endpoints, the product's defaults (`availability_lag_days` and `history_days` = `auto`, learnt "
             f'from the API), "today" pinned to {today}: '
             + (
                 f"the engagement endpoints serve their 90 days ({e_first} … {e_last}) and the cost & usage reports "
-                "reach "
-                f"back to 2026-01-01, their earliest allowed day ({c_first} … {c_last})."
+                f"reach back to 2026-01-01, their earliest allowed day ({c_first} … {c_last})."
                 if e_first == c_first == dt.date(2026, 1, 1)
                 else f"the engagement endpoints load {e_first} … {e_last} and the cost & usage reports {c_first} … "
                 f"{c_last} (a `start_date`)."
@@ -517,8 +510,7 @@ def markdown(ctx: dict[str, Any]) -> str:
             + " The *nightly* run is the next day's `claude-analytics run` on the loaded warehouse: "
             "the new day plus the re-fetch windows, 3 days for the engagement endpoints and 30 for the cost reports. "
             "Counted from the simulator's own data (`bench/plan.py`: its rows per day, and for the two bucketed "
-            "reports "
-            "the groups per day, hour and minute), never from the pipeline's plan.",
+            "reports the groups per day, hour and minute), never from the pipeline's plan.",
             "",
         ]
         lines += plan_table(orgs)
@@ -530,16 +522,14 @@ def markdown(ctx: dict[str, Any]) -> str:
         lines += [
             "## 2. Budget-bound backfill and the nightly run (issue 10)",
             "",
-            f"`claude-analytics run` on an empty DuckDB warehouse (`run_load`, all eleven endpoints) from the bundled "
+            "`claude-analytics run` on an empty DuckDB warehouse (`run_load`, all eleven endpoints) from the bundled "
             f"simulator, then the next night's run against the same warehouse. **Time-scaled by 1/{scale:g}**: at the "
             f"real 60 requests per 60 s the largest backfill here takes {longest}, so the simulator enforces "
             f"**{b['budget']} requests per sliding {b['window']:g} s** and the client's budget is the same "
-            "`RequestBudget` "
-            f"over {b['window']:g} s with a guard of {b['guard']:g} s (installed with `install_budget`; the runner's "
-            "is "
-            f"1 s per 60 s), server latency {b['latency']:g} s. A 429 would be real. What does not scale: the "
-            f"simulator's and the pipeline's CPU time per request and per commit, which weigh {scale:g} times more "
-            "against this budget than against the real one.",
+            f"`RequestBudget` over {b['window']:g} s with a guard of {b['guard']:g} s (installed with "
+            f"`install_budget`; the runner's is 1 s per 60 s), server latency {b['latency']:g} s. A 429 would be real. "
+            "What does not scale: the simulator's and the pipeline's CPU time per request and per commit, which weigh "
+            f"{scale:g} times more against this budget than against the real one.",
             "The simulator runs in the benchmark's process, the pipeline in a child process (its own CPU and memory).",
             "",
         ]
@@ -550,17 +540,12 @@ def markdown(ctx: dict[str, Any]) -> str:
         lines += [
             "",
             "- *floor* = N ÷ B × W (the budget's steady rate). *design floor* = ⌊(N−1) ÷ B⌋ × (W + guard) + latency: "
-            "our "
-            "budget counts sends over W + guard, so 60/61 of the budget is its ceiling for long runs. *achieved ÷ "
-            "budget* "
-            "= requests ÷ wall × W ÷ B. *windows < 90 % full*: consecutive windows of W s from the first request (the "
-            "last, "
-            "partial one aside) that carried fewer than 0.9 × B requests — where the budget idled.",
+            "our budget counts sends over W + guard, so 60/61 of the budget is its ceiling for long runs. *achieved ÷ "
+            "budget* = requests ÷ wall × W ÷ B. *windows < 90 % full*: consecutive windows of W s from the first "
+            "request (the last, partial one aside) that carried fewer than 0.9 × B requests — where the budget idled.",
             "- *commits*: chunk commits (`Committer`: dlt extract + normalize + load) in the main thread, their total "
-            "time, "
-            "and the requests the prefetcher sent while they ran. *tables equal*: per table, the rows and the sum of "
-            "one "
-            "value column (money exactly) over the run's days equal the simulator's.",
+            "time, and the requests the prefetcher sent while they ran. *tables equal*: per table, the rows and the "
+            "sum of one value column (money exactly) over the run's days equal the simulator's.",
             "",
             "Requests the simulator received, per endpoint (plan in brackets; a difference in bold):",
             "",
@@ -587,12 +572,10 @@ def markdown(ctx: dict[str, Any]) -> str:
             "## 4. Load path (no network)",
             "",
             f"{lc.days} days × {lc.users:,} users of `/users` pages (1,000 rows each, every nested field, as Python "
-            "objects "
-            "the way the client's JSON decoder returns them, served by a fake client's `pages()`) → the pipeline's "
-            "`UnitFetcher` (flatten, type, Arrow) → the runner's `Committer` (one `pipeline.run`: dlt extract, "
-            "normalize, "
-            f"load; merge delete-insert by day), in chunks of {lc.chunk_days} days. Generating the pages is not timed; "
-            "everything after is, sequentially, in one thread. Rows read back with COUNT(*).",
+            "objects the way the client's JSON decoder returns them, served by a fake client's `pages()`) → the "
+            "pipeline's `UnitFetcher` (flatten, type, Arrow) → the runner's `Committer` (one `pipeline.run`: dlt "
+            f"extract, normalize, load; merge delete-insert by day), in chunks of {lc.chunk_days} days. Generating the "
+            "pages is not timed; everything after is, sequentially, in one thread. Rows read back with COUNT(*).",
             "",
         ]
         lines += load_table(ctx["loads"])
