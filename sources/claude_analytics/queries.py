@@ -213,8 +213,8 @@ class BucketReportQuery:
         commits waiting on it in plan order, for one round trip per request."""
         capped = [i for i, b in enumerate(buckets) if len(b["results"]) >= GROUP_CAP]
         out: list[Rows] = [b["results"] for b in buckets]
-        if len(capped) == 1:
-            out[capped[0]] = self._uncapped(client, endpoint, buckets[capped[0]], width, overfull)
+        if width not in FINER:  # a minute is as fine as it gets: what the API returned is all there is
+            overfull.extend(buckets[i]["starting_at"] for i in capped)
         elif capped:
             with ThreadPoolExecutor(max_workers=min(SPLIT_WORKERS, len(capped)), thread_name_prefix="split") as pool:
                 futures = {
@@ -269,10 +269,7 @@ class BucketReportQuery:
     def _uncapped(
         self, client: AnalyticsClient, endpoint: Endpoint, bucket: dict[str, Any], width: str, overfull: list[str]
     ) -> Rows:
-        """A capped bucket's groups, from finer buckets summed back per group (a minute is as fine as it gets)."""
-        if width not in FINER:
-            overfull.append(bucket["starting_at"])
-            return bucket["results"]
+        """A capped bucket's groups, from finer buckets summed back per group."""
         finer, span = FINER[width]
         start = parse_instant(bucket["starting_at"])
         parts = self._buckets(client, endpoint, rfc3339(start), rfc3339(start + span), finer)
