@@ -3,18 +3,14 @@
 A run frees most of what it allocates after every chunk commit (pages of JSON, Arrow tables, dlt's
 normalize buffers), but glibc keeps freed memory in up to 8 × cores arenas, one per thread that ever
 allocated — the fetch threads, dlt's workers — and returns little of it: RSS then climbs with every
-chunk although the live data does not. Two arenas and a trim after each commit keep RSS near the live
-data (docs/benchmarks.md, section 3). Elsewhere (macOS, musl) both are no-ops.
+chunk although the live data does not. Two arenas and a trim after each commit cut the peak by about a
+tenth in the benchmark (docs/benchmarks.md, section 3). Elsewhere (macOS, musl) both are no-ops.
 """
 
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import functools
-import logging
-
-log = logging.getLogger(__name__)
 
 M_ARENA_MAX = -8  # mallopt's parameter number (malloc.h)
 ARENAS = 2

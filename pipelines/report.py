@@ -701,7 +701,7 @@ def org_adoption_part(data: ReportData) -> str:
     return f"<h2>Adoption, week of {_e(week)}</h2>{ranking}<h2>Adoption per week</h2>{grid}"
 
 
-def org_spend_part(rows: list[dict[str, Any]], through: Any = None) -> str:
+def org_spend_part(rows: list[dict[str, Any]], through: dt.date | None = None) -> str:
     """The latest month's spend per org unit; `through`: the last day loaded, when that month is not complete."""
     month = max(r["month_start"] for r in rows)
     ranked = sorted((r for r in rows if r["month_start"] == month), key=lambda r: (-r["amount"], r["org_unit"]))

@@ -13,6 +13,7 @@ import pytest
 from claude_analytics_simulator import FaultConfig
 from pipelines.cli import main
 from pipelines.errors import RunFailed
+from sources.claude_analytics.days import day_range
 from sources.claude_analytics.endpoints import BY_NAME, ENDPOINTS
 from sources.claude_analytics.queries import GROUP_CAP
 from tests.helpers import WAREHOUSE, assert_table_equals, configure, expected_table, family_days, load, table_rows
@@ -128,13 +129,11 @@ def test_cursors_that_keep_expiring_leave_their_days_for_the_next_run(start_simu
     sim.reset_stats()
     summary = load(sim, start_date=recent(sim, 6), page_size=10, endpoints="users,skills,summaries")
     first_users = [e["params"]["date"] for e in sim.request_log() if e["path"] == "/users"]
-    missing = []  # "user_activity 2026-11-27, 2026-11-29..2026-11-30": days and ranges
-    for part in run[2].split(" ", 1)[1].split(", "):
-        first, _, last = part.partition("..")
-        day, end = dt.date.fromisoformat(first), dt.date.fromisoformat(last or first)
-        while day <= end:
-            missing.append(day)
-            day += dt.timedelta(days=1)
+    missing = [  # "user_activity 2026-11-27, 2026-11-29..2026-11-30": days and ranges
+        day
+        for first, _, last in (part.partition("..") for part in run[2].split(" ", 1)[1].split(", "))
+        for day in day_range(dt.date.fromisoformat(first), dt.date.fromisoformat(last or first))
+    ]
     assert missing
     # fetched again (first in the plan: tests/unit/test_plan_order.py; 8 fetch threads race, so not asserted here)
     assert {d.isoformat() for d in missing} <= set(first_users), (missing, first_users)

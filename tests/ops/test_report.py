@@ -258,3 +258,19 @@ def test_report_renders_in_headless_chromium(report, tmp_path):
     assert len(colors) > 50, "the screenshot is nearly uniform: the page did not render"
     if keep := os.environ.get("REPORT_SCREENSHOT"):  # REPORT_SCREENSHOT=/tmp/report.png pytest … to look at it
         shutil.copy(shot, keep)
+
+
+def test_the_org_spend_heading_says_to_date_only_for_a_partial_month():
+    from decimal import Decimal
+
+    from pipelines.report import org_spend_part
+
+    def rows(month: dt.date) -> list[dict]:
+        unit = {"org_unit": "Sales", "headcount": 3, "users_with_usage": 2, "amount": Decimal("1.5")}
+        return [{**unit, "month_start": month, "amount_per_head": Decimal("0.5"), "total_tokens": 10}]
+
+    assert "Spend, December 2026 to date (through 2026-12-01)" in org_spend_part(
+        rows(dt.date(2026, 12, 1)), dt.date(2026, 12, 1)
+    )
+    complete = org_spend_part(rows(dt.date(2026, 11, 1)), dt.date(2026, 11, 30))
+    assert "Spend, November 2026<" in complete and "to date" not in complete
