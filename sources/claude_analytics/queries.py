@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol, TypeVar
 
@@ -179,12 +179,21 @@ class BucketReportQuery:
         shape: Shape[T],
         max_pages: int | None = None,
     ) -> list[T]:
-        buckets = self._buckets(client, endpoint, rfc3339(unit.first), rfc3339(unit.last + ONE_DAY), "1d", max_pages)
-        overfull: list[str] = []  # one-minute buckets still at the cap (appended from the split's threads)
-        if max_pages is None:
-            results = self._each_uncapped(client, endpoint, buckets, "1d", overfull)
-        else:
-            results = [b["results"] for b in buckets]
+        where = _where(endpoint, rfc3339(unit.first), rfc3339(unit.last + ONE_DAY), "1d")
+        buckets = [
+            bucket
+            for page in client.pages(
+                endpoint.path,
+                _params(endpoint, rfc3339(unit.first), rfc3339(unit.last + ONE_DAY), "1d"),
+                lambda body: list(_buckets_of(body, where)),
+                where=where,
+                max_pages=max_pages,
+            )
+            for bucket in page
+        ]
+        overfull: list[str] = []  # one-minute buckets still at the cap
+        capped = [b["starting_at"] for b in buckets if len(b["results"]) >= GROUP_CAP] if max_pages is None else []
+        split = self._split(client, endpoint, capped, "1d", overfull) if capped else {}
         if overfull:  # one line per query, not per minute: a large org can have thousands a day
             log.warning(
                 "%s %s: %d one-minute bucket(s) still report %d groups, the API's cap (the first at %s): "
@@ -196,92 +205,111 @@ class BucketReportQuery:
                 min(overfull),
             )
         rows: Rows = []
-        for bucket, bucket_rows in zip(buckets, results):
-            rows.extend({**r, "starting_at": bucket["starting_at"]} for r in bucket_rows)
+        for bucket in buckets:
+            start = bucket["starting_at"]
+            rows.extend({**r, "starting_at": start} for r in split.get(start, bucket["results"]))
         return [shape(rows)]
 
-    def _each_uncapped(
-        self,
-        client: AnalyticsClient,
-        endpoint: Endpoint,
-        buckets: list[dict[str, Any]],
-        width: str,
-        overfull: list[str],
-    ) -> list[Rows]:
-        """Each bucket's rows, the capped ones fetched again split. The re-queries run side by side (under the
-        shared budget): one after the other, a month of capped days would hold its window's unit, and the
-        commits waiting on it in plan order, for one round trip per request."""
-        capped = [i for i, b in enumerate(buckets) if len(b["results"]) >= GROUP_CAP]
-        out: list[Rows] = [b["results"] for b in buckets]
-        if width not in FINER:  # a minute is as fine as it gets: what the API returned is all there is
-            overfull.extend(buckets[i]["starting_at"] for i in capped)
-        elif capped:
-            with ThreadPoolExecutor(max_workers=min(SPLIT_WORKERS, len(capped)), thread_name_prefix="split") as pool:
-                futures = {
-                    i: pool.submit(self._uncapped, client, endpoint, buckets[i], width, overfull) for i in capped
-                }
-                for i, future in futures.items():
-                    out[i] = future.result()
-        return out
+    def _split(
+        self, client: AnalyticsClient, endpoint: Endpoint, starts: list[str], width: str, overfull: list[str]
+    ) -> dict[str, Rows]:
+        """Each capped bucket's groups (by its start), from finer buckets summed back per group.
 
-    def _buckets(
-        self,
-        client: AnalyticsClient,
-        endpoint: Endpoint,
-        start: str,
-        end: str,
-        width: str,
-        max_pages: int | None = None,
-    ) -> list[dict[str, Any]]:
-        where = f"{endpoint.path} {start[:10]}" + (
-            f" {start[11:16]} by {width}" if width != "1d" else f"..{end[:10]} (end exclusive)"
-        )
-        params = {
-            "starting_at": start,
-            "ending_at": end,
-            "bucket_width": width,
-            "group_by[]": list(endpoint.group_by),
-            "limit": MAX_BUCKETS_PER_PAGE[width],
-        }
+        One pool of SPLIT_WORKERS threads per query, fed as answers arrive: a capped hour is queued as soon as
+        its day's hours are in. Side by side (under the shared budget) because one after the other, a month of
+        capped days would hold its window's unit, and the commits waiting on it in plan order, for one round
+        trip per request; summed page by page, because a page of minutes holds up to 6,000 rows, and a query
+        that kept its pages would keep them all while it waits for the budget.
+        """
+        sums = {start: GroupSums() for start in starts}  # summed as parts arrive: a month of days × 24 hours of
+        # parts, kept until the end, would be 24 times the month's groups
+        with ThreadPoolExecutor(max_workers=SPLIT_WORKERS, thread_name_prefix="split") as pool:
+            pending = {pool.submit(self._finer, client, endpoint, start, width): start for start in starts}
+            try:
+                while pending:
+                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        owner = pending.pop(future)
+                        summed, deeper, still_capped = future.result()
+                        sums[owner].add(summed)
+                        overfull.extend(still_capped)
+                        finer = FINER[width][0]
+                        for start in deeper:
+                            pending[pool.submit(self._finer, client, endpoint, start, finer)] = owner
+            except BaseException:
+                for future in pending:
+                    future.cancel()
+                raise
+        return {start: groups.rows() for start, groups in sums.items()}
 
-        def page(body: dict) -> list[dict[str, Any]]:
-            out = []
-            for bucket in _list(body, ("data",), where):
-                if (
-                    not isinstance(bucket, dict)
-                    or not isinstance(bucket.get("results"), list)
-                    or not isinstance(bucket.get("starting_at"), str)
-                ):
-                    raise UnexpectedResponse(
-                        f"{where}: a bucket has no starting_at or results list; the API may "
-                        "have changed — please report it with this message",
-                        status=200,
-                    )
-                out.append({**bucket, "results": _stamp(bucket["results"], body)})
-            return out
-
-        return [
-            b
-            for buckets in client.pages(endpoint.path, params, page, where=where, max_pages=max_pages)
-            for b in buckets
-        ]
-
-    def _uncapped(
-        self, client: AnalyticsClient, endpoint: Endpoint, bucket: dict[str, Any], width: str, overfull: list[str]
-    ) -> Rows:
-        """A capped bucket's groups, from finer buckets summed back per group."""
+    def _finer(
+        self, client: AnalyticsClient, endpoint: Endpoint, start: str, width: str
+    ) -> tuple[Rows, list[str], list[str]]:
+        """A capped bucket asked again by the next finer width: (its groups summed over the finer buckets that
+        are not capped, the starts of those still capped and finer still, the one-minute ones still capped)."""
         finer, span = FINER[width]
-        start = parse_instant(bucket["starting_at"])
-        parts = self._buckets(client, endpoint, rfc3339(start), rfc3339(start + span), finer)
+        moment = parse_instant(start)
+        first, end = rfc3339(moment), rfc3339(moment + span)
+        where = _where(endpoint, first, end, finer)
         log.info(
-            "%s: the bucket at %s reports %d groups (the API's cap); fetched it again by %s",
+            "%s: the bucket at %s reports %d groups (the API's cap); fetching it by %s",
             endpoint.path,
-            bucket["starting_at"],
+            start,
             GROUP_CAP,
             finer,
         )
-        results = self._each_uncapped(client, endpoint, parts, finer, overfull)
-        return sum_groups(r for rows in results for r in rows)
+
+        def page(body: dict) -> tuple[Rows, list[str], list[str]]:
+            kept = GroupSums()
+            deeper: list[str] = []
+            capped: list[str] = []
+            for bucket in _buckets_of(body, where):
+                if len(bucket["results"]) >= GROUP_CAP:
+                    if finer in FINER:
+                        deeper.append(bucket["starting_at"])
+                        continue
+                    capped.append(bucket["starting_at"])  # a minute is as fine as it gets: what came is all there is
+                kept.add(bucket["results"])
+            return kept.rows(), deeper, capped
+
+        pages = client.pages(endpoint.path, _params(endpoint, first, end, finer), page, where=where)
+        return (
+            sum_groups(row for summed, _, _ in pages for row in summed),
+            [s for _, deeper, _ in pages for s in deeper],
+            [s for _, _, capped in pages for s in capped],
+        )
+
+
+def _where(endpoint: Endpoint, start: str, end: str, width: str) -> str:
+    if width == "1d":
+        return f"{endpoint.path} {start[:10]}..{end[:10]} (end exclusive)"
+    return f"{endpoint.path} {start[:10]} {start[11:16]} by {width}"
+
+
+def _params(endpoint: Endpoint, start: str, end: str, width: str) -> dict[str, Any]:
+    return {
+        "starting_at": start,
+        "ending_at": end,
+        "bucket_width": width,
+        "group_by[]": list(endpoint.group_by),
+        "limit": MAX_BUCKETS_PER_PAGE[width],
+    }
+
+
+def _buckets_of(body: dict, where: str) -> Iterator[dict[str, Any]]:
+    """A report page's buckets, checked, with the envelope's stamps on their rows."""
+    for bucket in _list(body, ("data",), where):
+        if (
+            not isinstance(bucket, dict)
+            or not isinstance(bucket.get("results"), list)
+            or not isinstance(bucket.get("starting_at"), str)
+        ):
+            raise UnexpectedResponse(
+                f"{where}: a bucket has no starting_at or results list; the API may "
+                "have changed — please report it with this message",
+                status=200,
+            )
+        yield {**bucket, "results": _stamp(bucket["results"], body)}
 
 
 def _add(total: Any, value: Any) -> Any:
@@ -301,20 +329,33 @@ def _add(total: Any, value: Any) -> Any:
     return total  # a text field other than a dimension: the first one's
 
 
+class GroupSums:
+    """Rows summed per group (equal dimensions), field by field (money exactly), as they arrive."""
+
+    def __init__(self) -> None:
+        self._groups: dict[tuple, dict[str, Any]] = {}
+
+    def add(self, rows: Iterable[dict[str, Any]]) -> GroupSums:
+        groups = self._groups
+        for row in rows:
+            key = tuple(row.get(k) for k in DIMENSIONS)
+            total = groups.get(key)
+            if total is None:
+                groups[key] = dict(row)
+                continue
+            for name, value in row.items():
+                if name in DIMENSIONS or name in ("currency", *ENVELOPE_KEYS):
+                    continue
+                total[name] = _add(total.get(name), value)
+        return self
+
+    def rows(self) -> Rows:
+        return list(self._groups.values())
+
+
 def sum_groups(rows: Iterable[dict[str, Any]]) -> Rows:
     """Rows of the same group (equal dimensions) summed into one, field by field (money exactly)."""
-    groups: dict[tuple, dict[str, Any]] = {}
-    for row in rows:
-        key = tuple(row.get(k) for k in DIMENSIONS)
-        if key not in groups:
-            groups[key] = dict(row)
-            continue
-        total = groups[key]
-        for name, value in row.items():
-            if name in DIMENSIONS or name in ("currency", *ENVELOPE_KEYS):
-                continue
-            total[name] = _add(total.get(name), value)
-    return list(groups.values())
+    return GroupSums().add(rows).rows()
 
 
 QUERIES: dict[str, Query] = {
