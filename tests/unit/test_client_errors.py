@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
+import json
+import tracemalloc
 
 import httpx
 import pytest
@@ -161,3 +164,35 @@ def test_classification_fallback_uses_the_days_named():
     assert classify_bad_request("nothing for 2026-11-26; try 2026-11-25", DAY) == "not_available"
     assert classify_bad_request("only from 2026-12-01", DAY) == "too_old"
     assert classify_bad_request("limit must be <= 1000", DAY) == "other"
+
+
+class Streamed(httpx.SyncByteStream):
+    """A body read from the wire as a real transport's is (a body given as content is read on creation)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __iter__(self):
+        yield self.text.encode()  # new bytes per answer
+
+
+def test_a_page_body_is_freed_once_parsed_not_at_the_cycle_collectors_next_pass():
+    # httpx keeps every response in a reference cycle; a body kept on it would outlive the page
+    payload = json.dumps({"data": ["x" * 100] * 10_000, "next_page": None})  # ~1 MB
+    client = AnalyticsClient(
+        "https://x.test",
+        KEY,
+        RequestBudget(1000),
+        transport=httpx.MockTransport(lambda r: httpx.Response(200, stream=Streamed(payload))),
+    )
+    gc.collect()
+    gc.disable()
+    tracemalloc.start()
+    try:
+        for _ in range(20):
+            client.get("/users", {"date": "2026-11-01"})
+        held, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+        gc.enable()
+    assert held < 4 * 2**20  # 20 bodies kept would be 20 MB
