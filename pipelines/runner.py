@@ -34,7 +34,7 @@ from sources.claude_analytics.settings import ClaudeAnalyticsSettings
 from .destinations import Target
 from .errors import RunFailed, UsageError
 from .lock import RunLock
-from .memory import limit_arenas, release
+from .memory import arrow_on_malloc, limit_arenas, release
 from .prefetch import Prefetcher
 from .runlog import RunSummary, record_run
 from .state import connect, privacy_mode, resource_progress, verified_progress
@@ -131,6 +131,7 @@ class Run:
 
     def execute(self) -> RunSummary:
         limit_arenas()  # before the fetch threads exist
+        arrow_on_malloc()  # before the first Arrow table
         with RunLock(self.options.target.name, self.options.wait_for_lock):
             self.summary.started_at = dt.datetime.now(dt.timezone.utc)  # after any wait for the lock
             pipeline = self.options.target.pipeline()

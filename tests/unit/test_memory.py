@@ -24,3 +24,21 @@ def test_without_glibc_both_are_no_ops(monkeypatch):
         memory.release()
     finally:
         memory.limit_arenas.cache_clear()
+
+
+def test_arrow_allocates_with_malloc_unless_the_environment_chose(monkeypatch):
+    import pyarrow as pa
+
+    before = pa.default_memory_pool()
+    memory.arrow_on_malloc.cache_clear()
+    try:
+        monkeypatch.setenv("ARROW_DEFAULT_MEMORY_POOL", "jemalloc")
+        assert memory.arrow_on_malloc() is False
+        assert pa.default_memory_pool().backend_name == before.backend_name
+        memory.arrow_on_malloc.cache_clear()
+        monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL")
+        assert memory.arrow_on_malloc() is True
+        assert pa.default_memory_pool().backend_name == "system"
+    finally:
+        pa.set_memory_pool(before)
+        memory.arrow_on_malloc.cache_clear()
