@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import subprocess
+import sys
 
 import duckdb
 import pytest
 
+from pipelines.destinations import Target
 from sources.claude_analytics.endpoints import ENDPOINTS
 from tests.helpers import WAREHOUSE, assert_table_equals, expected_table, family_days, load, table_rows
 
@@ -94,3 +97,45 @@ def test_a_deleted_warehouse_is_reloaded_in_full_despite_local_state(start_simul
     os.remove(WAREHOUSE)
     summary = load(sim, history_days=5, start_date=recent(sim, 5))
     assert_all_tables_equal(sim, summary)
+
+
+def test_loads_run_with_a_bounded_buffer_pool_and_the_users_settings_win(start_simulator, monkeypatch):
+    sim = start_simulator(users=5)
+    seen: list[tuple] = []
+
+    def settings(pipeline) -> None:
+        with pipeline.sql_client() as client:
+            seen.append(
+                tuple(
+                    client.execute_sql(
+                        "select current_setting('memory_limit'), current_setting('allocator_background_threads')"
+                    )[0]
+                )
+            )
+
+    load(sim, start_date=recent(sim, 2), endpoints="summaries")
+    settings(Target(duckdb_file=WAREHOUSE).pipeline())
+    monkeypatch.setenv("DESTINATION__DUCKDB__CREDENTIALS__GLOBAL_CONFIG", '{"memory_limit": "256MB"}')
+    settings(Target(duckdb_file=WAREHOUSE).pipeline())
+    assert seen == [("61.0 MiB", True), ("244.1 MiB", True)]  # 64 and 256 MB; the rest of the defaults kept
+
+
+@pytest.mark.parametrize("database", [None, "other.duckdb"])
+def test_credentials_as_a_table_keep_their_file_and_the_other_defaults(tmp_path, database):
+    # dlt reads .dlt/config.toml once per process: a fresh one
+    (tmp_path / ".dlt").mkdir()
+    named = f'[destination.duckdb.credentials]\ndatabase = "{database}"\n' if database else ""
+    (tmp_path / ".dlt" / "config.toml").write_text(
+        named + "[destination.duckdb.credentials.global_config]\nthreads = 1\n"
+    )
+    code = (
+        "from pipelines.destinations import Target\n"
+        "target = Target()\n"
+        "print(target.kind.duckdb_path(None))\n"
+        "with target.pipeline().sql_client() as client:\n"
+        "    print(client.execute_sql(\"select current_setting('memory_limit'), current_setting('threads')\")[0])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    file = database or "warehouse.duckdb"
+    assert done.stdout.splitlines() == [file, "('61.0 MiB', 1)"]
+    assert (tmp_path / file).exists()
