@@ -117,7 +117,7 @@ def test_loads_run_with_a_bounded_buffer_pool_and_the_users_settings_win(start_s
     settings(Target(duckdb_file=WAREHOUSE).pipeline())
     monkeypatch.setenv("DESTINATION__DUCKDB__CREDENTIALS__GLOBAL_CONFIG", '{"memory_limit": "256MB"}')
     settings(Target(duckdb_file=WAREHOUSE).pipeline())
-    assert seen == [("61.0 MiB", True), ("244.1 MiB", True)]  # 64 and 256 MB; the rest of the defaults kept
+    assert seen == [("122.0 MiB", True), ("244.1 MiB", True)]  # 128 and 256 MB; the rest of the defaults kept
 
 
 @pytest.mark.parametrize("database", [None, "other.duckdb"])
@@ -137,5 +137,5 @@ def test_credentials_as_a_table_keep_their_file_and_the_other_defaults(tmp_path,
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     file = database or "warehouse.duckdb"
-    assert done.stdout.splitlines() == [file, "('61.0 MiB', 1)"]
+    assert done.stdout.splitlines() == [file, "('122.0 MiB', 1)"]
     assert (tmp_path / file).exists()
