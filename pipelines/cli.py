@@ -12,7 +12,16 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import NoReturn
 
-from .errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, RunFailed, UsageError, first_line
+from .errors import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    RunFailed,
+    UsageError,
+    duckdb_memory_help,
+    first_line,
+)
 
 log = logging.getLogger("claude_analytics.cli")
 
@@ -266,7 +275,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("claude-analytics: interrupted; committed days are kept, run again to continue", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as exc:  # dlt step failures and anything unforeseen: one line, exit 1
-        print(f"claude-analytics: run failed: {type(exc).__name__}: {first_line(exc)}", file=sys.stderr)
+        reason = first_line(exc)
+        if advice := duckdb_memory_help(reason):
+            reason += f" — {advice}"
+        print(f"claude-analytics: run failed: {type(exc).__name__}: {reason}", file=sys.stderr)
         log.debug("details", exc_info=True)
         return EXIT_FAILED
 

@@ -13,6 +13,7 @@ __all__ = [
     "UsageError",
     "RunFailed",
     "first_line",
+    "duckdb_memory_help",
 ]
 
 EXIT_OK = 0  # success
@@ -28,3 +29,14 @@ class UsageError(Exception):
 
 class RunFailed(Exception):
     """The run failed (exit 1); every chunk committed before the failure stays committed."""
+
+
+def duckdb_memory_help(reason: str) -> str | None:
+    """What to do when DuckDB ran out of memory (its memory_limit is set low on purpose: docs/destinations.md)."""
+    if not reason.startswith("Out of Memory Error"):  # DuckDB's words
+        return None
+    return (
+        "raise DuckDB's memory_limit, e.g. "
+        """DESTINATION__DUCKDB__CREDENTIALS__GLOBAL_CONFIG='{"memory_limit": "512MB"}' (docs/destinations.md), """
+        "and run again; days committed before are kept"
+    )

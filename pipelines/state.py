@@ -13,7 +13,7 @@ import dlt
 from sources.claude_analytics import SOURCE_NAME, Progress
 from sources.claude_analytics.privacy import recorded_mode
 
-from .errors import UsageError, first_line
+from .errors import UsageError, duckdb_memory_help, first_line
 
 log = logging.getLogger("claude_analytics.state")
 
@@ -23,10 +23,11 @@ def connect(pipeline: dlt.Pipeline, destination: str) -> None:
     try:
         pipeline.sync_destination()
     except Exception as exc:  # any driver's error: the destination is misconfigured or down
-        raise UsageError(
-            f"cannot use destination {destination}: {first_line(exc)} — check its credentials "
-            "(.dlt/secrets.toml or DESTINATION__* variables) and that it is up"
-        ) from None
+        reason = first_line(exc)
+        advice = duckdb_memory_help(reason) or (
+            "check its credentials (.dlt/secrets.toml or DESTINATION__* variables) and that it is up"
+        )
+        raise UsageError(f"cannot use destination {destination}: {reason} — {advice}") from None
     if pipeline.has_pending_data:
         log.info("finishing the load a previous run left pending")
         pipeline.normalize()

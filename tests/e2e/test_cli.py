@@ -183,3 +183,16 @@ def test_check_with_a_rejected_key_exits_2(configured, monkeypatch, capsys):
     monkeypatch.setenv("SOURCES__CLAUDE_ANALYTICS__API_KEY", "wrong")
     assert main(["check"]) == 2
     assert "DENIED" in capsys.readouterr().out
+
+
+def test_duckdb_out_of_memory_says_how_to_raise_the_limit(configured, monkeypatch, capsys):
+    before = snapshot()
+    capsys.readouterr()
+    monkeypatch.setenv("DESTINATION__DUCKDB__CREDENTIALS__GLOBAL_CONFIG", '{"memory_limit": "4MB"}')
+    assert main(["run", "--log-level", "ERROR"]) == 2  # opening the warehouse already fails: before any request
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "Out of Memory Error" in err and """GLOBAL_CONFIG='{"memory_limit": "512MB"}'""" in err
+    assert configured.stats()["total"] == 0
+    monkeypatch.delenv("DESTINATION__DUCKDB__CREDENTIALS__GLOBAL_CONFIG")
+    assert snapshot() == before  # nothing loaded was lost or changed
