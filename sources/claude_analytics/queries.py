@@ -179,12 +179,13 @@ class BucketReportQuery:
         shape: Shape[T],
         max_pages: int | None = None,
     ) -> list[T]:
-        where = _where(endpoint, rfc3339(unit.first), rfc3339(unit.last + ONE_DAY), "1d")
+        first, end = rfc3339(unit.first), rfc3339(unit.last + ONE_DAY)
+        where = _where(endpoint, first, end, "1d")
         buckets = [
             bucket
             for page in client.pages(
                 endpoint.path,
-                _params(endpoint, rfc3339(unit.first), rfc3339(unit.last + ONE_DAY), "1d"),
+                _params(endpoint, first, end, "1d"),
                 lambda body: list(_buckets_of(body, where)),
                 where=where,
                 max_pages=max_pages,
@@ -224,18 +225,18 @@ class BucketReportQuery:
         sums = {start: GroupSums() for start in starts}  # summed as parts arrive: a month of days × 24 hours of
         # parts, kept until the end, would be 24 times the month's groups
         with ThreadPoolExecutor(max_workers=SPLIT_WORKERS, thread_name_prefix="split") as pool:
-            pending = {pool.submit(self._finer, client, endpoint, start, width): start for start in starts}
+            pending = {pool.submit(self._finer, client, endpoint, s, width): (s, width) for s in starts}
             try:
                 while pending:
                     done, _ = wait(pending, return_when=FIRST_COMPLETED)
                     for future in done:
-                        owner = pending.pop(future)
+                        owner, asked = pending.pop(future)
                         summed, deeper, still_capped = future.result()
                         sums[owner].add(summed)
                         overfull.extend(still_capped)
-                        finer = FINER[width][0]
+                        finer = FINER[asked][0]  # the width the deeper starts were reported at
                         for start in deeper:
-                            pending[pool.submit(self._finer, client, endpoint, start, finer)] = owner
+                            pending[pool.submit(self._finer, client, endpoint, start, finer)] = (owner, finer)
             except BaseException:
                 for future in pending:
                     future.cancel()
