@@ -45,16 +45,20 @@ log = logging.getLogger("claude_analytics.runner")
 
 @dataclass(frozen=True)
 class CommitPolicy:
-    """When fetched batches are committed: once they took `max_requests` answers or `max_seconds` passed, and
-    sooner (after `min_seconds`) when the next batch is not fetched yet, so that committing idles nothing."""
+    """When fetched batches are committed: once they took `max_requests` answers, hold `max_rows` rows or
+    `max_seconds` passed, and sooner (after `min_seconds`) when the next batch is not fetched yet, so that
+    committing idles nothing. Rows bound what one commit holds in memory (Arrow tables, dlt's normalize, the
+    destination's insert), whatever the organization's size; a unit (one day) is never split."""
 
     max_requests: int = 60
+    max_rows: int = 25_000
     max_seconds: float = 60.0
     min_seconds: float = 10.0
 
-    def due(self, pages: int, elapsed: float, next_ready: bool) -> bool:
+    def due(self, pages: int, rows: int, elapsed: float, next_ready: bool) -> bool:
         return (
             pages >= self.max_requests
+            or rows >= self.max_rows
             or elapsed >= self.max_seconds
             or (elapsed >= self.min_seconds and not next_ready)
         )
@@ -189,7 +193,10 @@ class Run:
         s.planned_units, s.planned_days = len(plan), sum(unit.days for _, unit in plan)
         workers = fetch_workers(self.options.settings.requests_per_minute)
         commit = Committer(pipeline, extraction, self.destination, s, self.options.observer, org_chart)
-        with Prefetcher(extraction.fetch, plan, workers=workers, max_ahead=workers) as prefetcher:
+        import os
+
+        ahead = int(os.environ.get("CA_EXP_AHEAD") or workers)
+        with Prefetcher(extraction.fetch, plan, workers=workers, max_ahead=ahead) as prefetcher:
             self._fetch_and_commit(prefetcher, commit)
         if s.days_failed:
             raise RunFailed(
@@ -200,7 +207,7 @@ class Run:
 
     def _fetch_and_commit(self, prefetcher: Prefetcher, commit: Committer) -> None:
         pending: list[Batch] = []
-        pages, since = 0, time.monotonic()
+        pages, rows, since = 0, 0, time.monotonic()
         policy = self.options.commit
         failure: AnalyticsAPIError | None = None
         for _endpoint, _unit, future in prefetcher.results():
@@ -214,12 +221,13 @@ class Run:
             self._note(batch, prefetcher)
             pending.append(batch)
             pages += batch.pages
+            rows += batch.rows
             if self.options.observer:
                 self._sync_stats()
                 self.options.observer.fetched(self.summary, batch)
-            if policy.due(pages, time.monotonic() - since, prefetcher.next_ready()):
+            if policy.due(pages, rows, time.monotonic() - since, prefetcher.next_ready()):
                 commit(pending)
-                pending, pages, since = [], 0, time.monotonic()
+                pending, pages, rows, since = [], 0, 0, time.monotonic()
         if pending or commit.org_chart is not None:
             commit(pending)
         if isinstance(failure, SetupError):

@@ -18,6 +18,7 @@ import pytest
 from claude_analytics_simulator import FaultConfig
 from pipelines.cli import main
 from pipelines.destinations import Target
+from pipelines.runner import CommitPolicy
 from pipelines.state import resource_progress
 from sources.claude_analytics.days import ONE_DAY, day_range
 from sources.claude_analytics.endpoints import ENDPOINTS
@@ -27,6 +28,7 @@ from tests.helpers import (
     clear_of_midnight,
     configure,
     expected_table,
+    load,
     sim_env,
     table_rows,
 )
@@ -232,3 +234,45 @@ def test_a_second_run_stops_with_a_clear_message_or_waits_when_asked(start_simul
         ).fetchall()
     assert [r[2] for r in runs] == ["succeeded", "succeeded"]
     assert runs[1][0] >= runs[0][1]  # the waiting run began only after the first one ended
+
+
+class Chunks:
+    """Rows of each committed chunk, and of the batch that made it due (the runner's observer)."""
+
+    def __init__(self) -> None:
+        self.rows: list[int] = []
+        self.last_batch: list[int] = []
+        self._rows = self._last = 0
+
+    def fetched(self, summary, batch) -> None:
+        self._rows += batch.rows
+        self._last = batch.rows
+
+    def committed(self, summary) -> None:
+        self.rows.append(self._rows)
+        self.last_batch.append(self._last)
+        self._rows = 0
+
+
+def test_a_chunk_is_committed_as_soon_as_it_holds_max_rows_and_no_day_is_split(start_simulator):
+    """Rows bound a commit's memory whatever the organization's size: requests and time never fire here."""
+    sim = start_simulator(users=40, seed=34)
+    first = sim.today() - dt.timedelta(days=HISTORY_DAYS)
+    chunks, max_rows = Chunks(), 150
+    summary = load(
+        sim,
+        start_date=first.isoformat(),
+        history_days=HISTORY_DAYS,
+        lookback_days=0,
+        cost_lookback_days=0,
+        commit=CommitPolicy(max_requests=10**6, max_rows=max_rows, max_seconds=10**6, min_seconds=10**6),
+        observer=chunks,
+    )
+    assert summary.outcome == "succeeded"
+    assert summary.chunks == len(chunks.rows) >= 3
+    for rows, last in zip(chunks.rows[:-1], chunks.last_batch[:-1]):
+        assert rows - last < max_rows <= rows  # due with the batch that reached max_rows, not one later
+    assert chunks.rows[-1] - chunks.last_batch[-1] < max_rows
+    assert sum(chunks.rows) == sum(summary.rows_loaded.values())
+    latest = {"engagement": sim.latest_available_day(), "cost": sim.today() - ONE_DAY}
+    assert_tables_equal(sim, first, latest)
