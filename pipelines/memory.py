@@ -6,8 +6,9 @@ allocated — the fetch threads, dlt's workers — and returns little of it: RSS
 chunk although the live data does not. Two arenas and a trim after each commit cut the peak by about a
 tenth in the benchmark (docs/benchmarks.md, section 3). Elsewhere (macOS, musl) both are no-ops.
 
-Arrow's buffers come from malloc too (`arrow_on_malloc`): pyarrow's default pool, mimalloc, keeps freed
-segments the trim cannot reach (measured: 10,000 users × 7 days peaked 46 MB higher on it).
+Arrow's buffers come from malloc too (`pipelines/__init__.py`, and `arrow_on_malloc` when pyarrow was imported
+first): pyarrow's default pool, mimalloc, keeps freed segments the trim cannot reach (measured: 10,000 users ×
+7 days peaked 46 MB higher on it).
 """
 
 from __future__ import annotations
@@ -42,8 +43,10 @@ def limit_arenas() -> bool:
 
 @functools.cache
 def arrow_on_malloc() -> bool:
-    """Arrow allocates with malloc from now on, unless ARROW_DEFAULT_MEMORY_POOL chose a pool. Once per process."""
-    if os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
+    """Arrow's Python-level allocations use malloc from now on, unless ARROW_DEFAULT_MEMORY_POOL chose another
+    pool or malloc is already the default. Once per process."""
+    chosen = os.environ.get("ARROW_DEFAULT_MEMORY_POOL") or "system"
+    if chosen != "system" or pa.default_memory_pool().backend_name == "system":
         return False
     pa.set_memory_pool(pa.system_memory_pool())
     return True

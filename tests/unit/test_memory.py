@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import platform
+import subprocess
+import sys
 
 import pytest
 
@@ -43,3 +46,24 @@ def test_arrow_allocates_with_malloc_unless_the_environment_chose(monkeypatch):
     finally:
         pa.set_memory_pool(before)
         memory.arrow_on_malloc.cache_clear()
+
+
+def test_arrow_internals_allocate_with_malloc_when_run_through_the_driver():
+    """Parquet reading and writing (dlt's normalize) use Arrow's C++ default pool, not the Python-level one."""
+    probe = (
+        "import io, pipelines.runner, pyarrow as pa, pyarrow.parquet as pq\n"
+        "t = pa.table({'a': list(range(200_000)), 'b': [str(i) for i in range(200_000)]})\n"
+        "buf = io.BytesIO(); pq.write_table(t, buf); buf.seek(0); pq.read_table(buf)\n"
+        "print(pa.default_memory_pool().backend_name, pa.mimalloc_memory_pool().max_memory())\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["system", "0"]  # before: mimalloc held 32 MB at most, the Python pool 16
+    out = subprocess.run(
+        [sys.executable, "-c", probe],
+        env={**env, "ARROW_DEFAULT_MEMORY_POOL": "jemalloc"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.split()[0] == "jemalloc"  # the user's choice wins
