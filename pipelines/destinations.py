@@ -13,7 +13,8 @@ Layout (applied to every resource the runner builds, see `Destination.apply_layo
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+import math
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +22,7 @@ import dlt
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 from dlt.sources import DltResource
 
-from sources.claude_analytics import SOURCE_NAME
+from sources.claude_analytics import SOURCE_NAME, Batch
 from sources.claude_analytics.endpoints import BY_TABLE, Endpoint
 
 log = logging.getLogger("claude_analytics.destinations")
@@ -63,17 +64,40 @@ def _no_layout(resource: DltResource, endpoint: Endpoint) -> DltResource:
 _warned_fallback: set[str] = set()
 
 # DuckDB's own defaults let its buffer pool grow to 80 % of RAM and keep what it freed: a backfill's merges
-# then hold memory that grows with the warehouse. 10,000 users × 90 days peaked at 634 MB RSS on the defaults,
-# 456 MB with these. 64 MB was lower still (386 MB) but ran out of memory inserting a day of a 50,000-user
-# organization's user_activity (33,000 rows × 70 columns). Settings the user configures under the same key
-# win, one by one.
+# then hold memory that grows with the warehouse (10,000 users × 90 days peaked at 634 MB RSS on the defaults).
+# But an insert needs its rows in the pool: a day of a 50,000-user organization's user_activity (33,296 rows ×
+# 70 columns) ran out of memory below 80 MB. So the pool is small (a chunk of 15,000 rows fits in 48 MiB) and
+# raised for a chunk that needs more (`size_duckdb_pool`). Settings the user configures under the same key win,
+# one by one (a memory_limit of theirs is never changed).
+DUCKDB_POOL_FLOOR_MB = 48
 DUCKDB_GLOBAL_CONFIG: dict[str, Any] = {
-    "memory_limit": "128MB",  # larger operations spill to DuckDB's temporary directory
+    "memory_limit": f"{DUCKDB_POOL_FLOOR_MB}MiB",  # larger operations spill to DuckDB's temporary directory
     "preserve_insertion_order": False,  # DuckDB's advice for large inserts in little memory; no table here
     # promises a row order
     "allocator_flush_threshold": "4MB",
     "allocator_background_threads": True,
 }
+# measured with 70 columns: 30,000 rows inserted in 64 MB, 33,296 needed 72–80 MB; 36 bytes a cell covers both
+DUCKDB_BYTES_PER_CELL = 36
+
+
+def duckdb_pool_mb(batches: Iterable[Batch]) -> int:
+    """The buffer pool (MiB) a chunk's load needs: its cells (rows × columns, every table: dlt loads them side by
+    side) at DUCKDB_BYTES_PER_CELL, at least DUCKDB_POOL_FLOOR_MB."""
+    cells = sum(b.table.num_rows * b.table.num_columns for b in batches if b.table is not None)
+    return max(DUCKDB_POOL_FLOOR_MB, math.ceil(cells * DUCKDB_BYTES_PER_CELL / 2**20))
+
+
+def size_duckdb_pool(pipeline: dlt.Pipeline, batches: list[Batch]) -> None:
+    """Before a chunk's load: DuckDB's memory_limit as the chunk needs (`duckdb_pool_mb`), unless the user set
+    one. dlt opens the warehouse anew for each load, with these credentials' settings."""
+    configured = dlt.config.get("destination.duckdb.credentials.global_config", dict) or {}
+    credentials = pipeline.destination.config_params.get("credentials") if pipeline.destination else None
+    if "memory_limit" in configured or not isinstance(credentials, DuckDbCredentials):
+        return
+    if credentials.global_config is None:
+        credentials.global_config = {}
+    credentials.global_config["memory_limit"] = f"{duckdb_pool_mb(batches)}MiB"  # in place: dlt may share the dict
 
 
 def _configured_duckdb() -> str | None:
@@ -101,6 +125,8 @@ class Destination:
     file_formats: tuple[str, ...]
     layout: Callable[[DltResource, Endpoint], DltResource]
     available: Callable[[str], bool] = lambda file_format: True
+    # before each chunk's load (the runner's Committer): what the destination needs to know of the chunk
+    before_commit: Callable[[dlt.Pipeline, list[Batch]], None] = lambda pipeline, batches: None
 
     @property
     def file_format(self) -> str:
@@ -146,7 +172,7 @@ class Destination:
 
 
 DESTINATIONS: dict[str, Destination] = {
-    "duckdb": Destination("duckdb", ("parquet",), _no_layout),
+    "duckdb": Destination("duckdb", ("parquet",), _no_layout, before_commit=size_duckdb_pool),
     # parquet through ADBC (binary COPY) is ~4x csv (COPY) and ~10x insert_values: docs/destinations.md
     "postgres": Destination(
         "postgres", ("parquet", "csv"), _no_layout, available=lambda f: f != "parquet" or _postgres_adbc()

@@ -45,15 +45,20 @@ log = logging.getLogger("claude_analytics.runner")
 
 @dataclass(frozen=True)
 class CommitPolicy:
-    """When fetched batches are committed: once they took `max_requests` answers, hold `max_rows` rows or
-    `max_seconds` passed, and sooner (after `min_seconds`) when the next batch is not fetched yet, so that
-    committing idles nothing. Rows bound what one commit holds in memory (Arrow tables, dlt's normalize, the
-    destination's insert), whatever the organization's size; a unit (one day) is never split."""
+    """When fetched batches are committed: once they took `max_requests` answers or `max_seconds` passed, and
+    sooner (after `min_seconds`) when the next batch is not fetched yet, so that committing idles nothing.
+    A chunk holds at most `max_rows` rows, unless one unit (a day, never split) holds more and is committed
+    alone: rows bound what a commit holds in memory (Arrow tables, dlt's normalize, the destination's insert),
+    whatever the organization's size."""
 
     max_requests: int = 60
-    max_rows: int = 25_000
+    max_rows: int = 15_000
     max_seconds: float = 60.0
     min_seconds: float = 10.0
+
+    def overflows(self, rows: int, more: int) -> bool:
+        """Would a chunk of `rows` rows go past `max_rows` with `more`? (Then it is committed first.)"""
+        return rows > 0 and rows + more > self.max_rows
 
     def due(self, pages: int, rows: int, elapsed: float, next_ready: bool) -> bool:
         return (
@@ -193,10 +198,7 @@ class Run:
         s.planned_units, s.planned_days = len(plan), sum(unit.days for _, unit in plan)
         workers = fetch_workers(self.options.settings.requests_per_minute)
         commit = Committer(pipeline, extraction, self.destination, s, self.options.observer, org_chart)
-        import os
-
-        ahead = int(os.environ.get("CA_EXP_AHEAD") or workers)
-        with Prefetcher(extraction.fetch, plan, workers=workers, max_ahead=ahead) as prefetcher:
+        with Prefetcher(extraction.fetch, plan, workers=workers, max_ahead=workers) as prefetcher:
             self._fetch_and_commit(prefetcher, commit)
         if s.days_failed:
             raise RunFailed(
@@ -210,6 +212,12 @@ class Run:
         pages, rows, since = 0, 0, time.monotonic()
         policy = self.options.commit
         failure: AnalyticsAPIError | None = None
+
+        def flush() -> None:
+            nonlocal pending, pages, rows, since
+            commit(pending)
+            pending, pages, rows, since = [], 0, 0, time.monotonic()
+
         for _endpoint, _unit, future in prefetcher.results():
             if future.cancelled():
                 continue
@@ -219,6 +227,8 @@ class Run:
                 failure = exc
                 break
             self._note(batch, prefetcher)
+            if policy.overflows(rows, batch.rows):
+                flush()
             pending.append(batch)
             pages += batch.pages
             rows += batch.rows
@@ -226,8 +236,7 @@ class Run:
                 self._sync_stats()
                 self.options.observer.fetched(self.summary, batch)
             if policy.due(pages, rows, time.monotonic() - since, prefetcher.next_ready()):
-                commit(pending)
-                pending, pages, rows, since = [], 0, 0, time.monotonic()
+                flush()
         if pending or commit.org_chart is not None:
             commit(pending)
         if isinstance(failure, SetupError):
@@ -295,6 +304,7 @@ class Committer:
         source = claude_analytics_batches(
             batches, self.extraction.calendar, mode(self.extraction.pseudonymizer), self.org_chart
         )
+        self.destination.before_commit(self.pipeline, batches)
         self.pipeline.run(self.destination.apply_layout(source), loader_file_format=self.destination.file_format)
         self.org_chart = None
         s = self.summary

@@ -99,6 +99,22 @@ def test_a_deleted_warehouse_is_reloaded_in_full_despite_local_state(start_simul
     assert_all_tables_equal(sim, summary)
 
 
+def memory_limits_during_loads(monkeypatch) -> list[str]:
+    """DuckDB's memory_limit as each load's first statement sees it."""
+    from dlt.destinations.impl.duckdb.sql_client import DuckDbSqlClient
+
+    seen: list[str] = []
+    original = DuckDbSqlClient.execute_sql
+
+    def spying(self, sql, *args, **kwargs):
+        if isinstance(sql, str) and sql.lstrip().upper().startswith(("INSERT", "DELETE")):
+            seen.append(original(self, "select current_setting('memory_limit')")[0][0])
+        return original(self, sql, *args, **kwargs)
+
+    monkeypatch.setattr(DuckDbSqlClient, "execute_sql", spying)
+    return seen
+
+
 def test_loads_run_with_a_bounded_buffer_pool_and_the_users_settings_win(start_simulator, monkeypatch):
     sim = start_simulator(users=5)
     seen: list[tuple] = []
@@ -113,11 +129,31 @@ def test_loads_run_with_a_bounded_buffer_pool_and_the_users_settings_win(start_s
                 )
             )
 
+    during = memory_limits_during_loads(monkeypatch)
     load(sim, start_date=recent(sim, 2), endpoints="summaries")
     settings(Target(duckdb_file=WAREHOUSE).pipeline())
     monkeypatch.setenv("DESTINATION__DUCKDB__CREDENTIALS__GLOBAL_CONFIG", '{"memory_limit": "256MB"}')
     settings(Target(duckdb_file=WAREHOUSE).pipeline())
-    assert seen == [("122.0 MiB", True), ("244.1 MiB", True)]  # 128 and 256 MB; the rest of the defaults kept
+    assert seen == [("48.0 MiB", True), ("244.1 MiB", True)]  # 48 MiB and 256 MB; the rest of the defaults kept
+    assert during and set(during) == {"48.0 MiB"}  # a small chunk: the floor
+
+
+def test_a_chunk_that_needs_a_larger_pool_gets_it_unless_the_user_set_one(start_simulator, monkeypatch):
+    from pipelines import destinations
+
+    sim = start_simulator(users=5)
+    monkeypatch.setattr(destinations, "DUCKDB_BYTES_PER_CELL", 2**20)  # a MB a cell: every chunk needs more
+    sized: list[int] = []
+    original = destinations.duckdb_pool_mb
+    monkeypatch.setattr(destinations, "duckdb_pool_mb", lambda batches: sized.append(original(batches)) or sized[-1])
+    during = memory_limits_during_loads(monkeypatch)
+    load(sim, start_date=recent(sim, 2), endpoints="users")
+    assert sized and min(sized) > destinations.DUCKDB_POOL_FLOOR_MB
+    assert set(during) == {f"{mb}.0 MiB" for mb in sized}
+    del during[:]
+    monkeypatch.setenv("DESTINATION__DUCKDB__CREDENTIALS__GLOBAL_CONFIG", '{"memory_limit": "96MB"}')
+    load(sim, start_date=recent(sim, 2), endpoints="users")
+    assert during and set(during) == {"91.5 MiB"}  # the user's, untouched
 
 
 @pytest.mark.parametrize("database", [None, "other.duckdb"])
@@ -137,5 +173,5 @@ def test_credentials_as_a_table_keep_their_file_and_the_other_defaults(tmp_path,
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     file = database or "warehouse.duckdb"
-    assert done.stdout.splitlines() == [file, "('122.0 MiB', 1)"]
+    assert done.stdout.splitlines() == [file, "('48.0 MiB', 1)"]
     assert (tmp_path / file).exists()
