@@ -108,7 +108,9 @@ def memory_limits_during_loads(monkeypatch) -> list[str]:
 
     def spying(self, sql, *args, **kwargs):
         if isinstance(sql, str) and sql.lstrip().upper().startswith(("INSERT", "DELETE")):
-            seen.append(original(self, "select current_setting('memory_limit')")[0][0])
+            setting = original(self, "select current_setting('memory_limit')")
+            assert setting
+            seen.append(setting[0][0])
         return original(self, sql, *args, **kwargs)
 
     monkeypatch.setattr(DuckDbSqlClient, "execute_sql", spying)
@@ -145,7 +147,12 @@ def test_a_chunk_that_needs_a_larger_pool_gets_it_unless_the_user_set_one(start_
     monkeypatch.setattr(destinations, "DUCKDB_BYTES_PER_CELL", 2**20)  # a MB a cell: every chunk needs more
     sized: list[int] = []
     original = destinations.duckdb_pool_mb
-    monkeypatch.setattr(destinations, "duckdb_pool_mb", lambda batches: sized.append(original(batches)) or sized[-1])
+
+    def recording(batches) -> int:
+        sized.append(original(batches))
+        return sized[-1]
+
+    monkeypatch.setattr(destinations, "duckdb_pool_mb", recording)
     during = memory_limits_during_loads(monkeypatch)
     load(sim, start_date=recent(sim, 2), endpoints="users")
     assert sized and min(sized) > destinations.DUCKDB_POOL_FLOOR_MB
