@@ -100,7 +100,7 @@ def test_a_deleted_warehouse_is_reloaded_in_full_despite_local_state(start_simul
 
 
 def memory_limits_during_loads(monkeypatch) -> list[str]:
-    """DuckDB's memory_limit as each load's first statement sees it."""
+    """DuckDB's memory_limit as every INSERT and DELETE of a load sees it (the merge's statements)."""
     from dlt.destinations.impl.duckdb.sql_client import DuckDbSqlClient
 
     seen: list[str] = []
