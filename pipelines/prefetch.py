@@ -1,9 +1,9 @@
 """Fetching request units ahead of loading, on a thread pool, under the source's shared request budget.
 
 The pool keeps the budget busy while the main thread commits what was already fetched; `max_ahead`
-bounds how far it runs ahead of the consumer (memory, and work a crash can lose), and results come
-back in plan order so that cursors advance without gaps. A unit that raises stops all further fetching
-(the run is ending: a rejected key, retries exhausted).
+(units) and `max_held` (rows) bound how far it runs ahead of the consumer (memory, and work a crash can
+lose), and results come back in plan order so that cursors advance without gaps. A unit that raises
+stops all further fetching (the run is ending: a rejected key, retries exhausted).
 """
 
 from __future__ import annotations
@@ -11,11 +11,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
+from functools import partial
+from typing import Generic, TypeVar
 
 from sources.claude_analytics.days import Unit
 from sources.claude_analytics.endpoints import Endpoint
 
 Keep = Callable[[Endpoint, Unit], bool]
+R = TypeVar("R")  # what fetching one unit gives
 
 
 def _handed_over() -> Future:
@@ -35,19 +38,33 @@ def _skipped() -> Future:
     return future
 
 
-class Prefetcher:
-    """Runs `fetch` over `plan` on `workers` threads, at most `max_ahead` units ahead of the consumer."""
+class Prefetcher(Generic[R]):
+    """Runs `fetch` over `plan` on `workers` threads, at most `max_ahead` units ahead of the consumer, and
+    holding at most about `max_held` rows (`size` of a result) that the consumer has not taken yet.
+
+    Units differ by orders of magnitude (a 50,000-seat `/users` day against a one-row summary), so a
+    count of units alone does not bound memory. A unit in flight is counted at the size of its endpoint's
+    last result (a guess until it finishes), and an endpoint runs one unit at a time until its first result
+    tells that size; a unit larger than `max_held` still goes, alone."""
 
     def __init__(
         self,
-        fetch: Callable[[Endpoint, Unit], object],
+        fetch: Callable[[Endpoint, Unit], R],
         plan: Iterable[tuple[Endpoint, Unit]],
         *,
         workers: int,
         max_ahead: int,
+        size: Callable[[R], int] = lambda result: 0,
+        max_held: int | None = None,
     ) -> None:
         self._fetch = fetch
         self._plan = list(plan)
+        self._size = size
+        self._max_held = max_held
+        self._held = 0  # rows fetched or being fetched and not yet taken (guessed while in flight)
+        self._charged: list[int | None] = []  # each unit's share of `_held`, by plan index; None once taken
+        self._guess: dict[str, int] = {}  # an endpoint's last result's size
+        self._probing: set[str] = set()  # endpoints whose first unit is in flight, size not known yet
         self._pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="fetch")
         self._room = threading.Semaphore(max(1, max_ahead))
         self._futures: list[Future] = []
@@ -59,31 +76,61 @@ class Prefetcher:
         self._feeder = threading.Thread(target=self._feed, name="fetch-feeder", daemon=True)
         self._feeder.start()
 
-    def __enter__(self) -> Prefetcher:
+    def __enter__(self) -> Prefetcher[R]:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
     def _feed(self) -> None:
-        for endpoint, unit in self._plan:
+        for index, (endpoint, unit) in enumerate(self._plan):
             while not self._room.acquire(timeout=0.2):
                 if self._stopped.is_set():
                     return
-            if self._stopped.is_set():
-                return
-            if self._keep(endpoint, unit) and not self._failed.is_set():
+            with self._changed:
+                # this wait always ends: what it waits for is in flight or taken next (the consumer waits only
+                # for units already submitted, and taking them is what lowers `held`)
+                while self._must_wait(endpoint.table) and not self._stopped.is_set():
+                    self._changed.wait(0.2)
+                if self._stopped.is_set():
+                    return
+                submit = self._keep(endpoint, unit) and not self._failed.is_set()
+                guess = self._guess.get(endpoint.table) if submit else 0
+                if guess is None:
+                    self._probing.add(endpoint.table)
+                self._charged.append(guess or 0)
+                self._held += guess or 0
+            if submit:
                 future = self._pool.submit(self._fetch, endpoint, unit)
-                future.add_done_callback(self._watch)
+                future.add_done_callback(partial(self._finished, index=index, table=endpoint.table))
             else:
                 future = _skipped()
             with self._changed:
                 self._futures.append(future)
                 self._changed.notify_all()
 
-    def _watch(self, future: Future) -> None:
-        if not future.cancelled() and future.exception() is not None:
+    def _must_wait(self, table: str) -> bool:
+        if self._max_held is None:
+            return False
+        guess = self._guess.get(table)
+        if guess is None:
+            return table in self._probing
+        return self._held > 0 and self._held + guess > self._max_held
+
+    def _finished(self, future: Future, index: int, table: str) -> None:
+        failed = not future.cancelled() and future.exception() is not None
+        if failed:
             self._failed.set()
+        size = 0 if future.cancelled() or failed else self._size(future.result())
+        with self._changed:
+            if not future.cancelled() and not failed:
+                self._guess[table] = size
+            self._probing.discard(table)
+            charged = self._charged[index]
+            if charged is not None:  # a waiter can take a result before its callbacks run
+                self._held += size - charged
+                self._charged[index] = size
+            self._changed.notify_all()
 
     def results(self) -> Iterator[tuple[Endpoint, Unit, Future]]:
         """(endpoint, unit, finished or cancelled future), in plan order."""
@@ -97,6 +144,9 @@ class Prefetcher:
             wait([future])
             with self._changed:
                 self._futures[index] = _handed_over()
+                self._held -= self._charged[index] or 0
+                self._charged[index] = None
+                self._changed.notify_all()
             self._room.release()
             self.position = index + 1
             yield endpoint, unit, future

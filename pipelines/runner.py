@@ -198,7 +198,14 @@ class Run:
         s.planned_units, s.planned_days = len(plan), sum(unit.days for _, unit in plan)
         workers = fetch_workers(self.options.settings.requests_per_minute)
         commit = Committer(pipeline, extraction, self.destination, s, self.options.observer, org_chart)
-        with Prefetcher(extraction.fetch, plan, workers=workers, max_ahead=workers) as prefetcher:
+        with Prefetcher(
+            extraction.fetch,
+            plan,
+            workers=workers,
+            max_ahead=workers,
+            size=lambda batch: batch.rows,
+            max_held=self.options.commit.max_rows,  # beside the pending chunk, at most another chunk's worth
+        ) as prefetcher:
             self._fetch_and_commit(prefetcher, commit)
         if s.days_failed:
             raise RunFailed(

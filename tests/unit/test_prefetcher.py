@@ -116,3 +116,42 @@ def test_a_result_is_forgotten_once_handed_over():
         del future
         gc.collect()
         assert len(made) == len(DAYS) and [ref() for ref in made] == [None] * len(DAYS)
+
+
+def held_at_rest(size_of, max_held, plan_length=20):
+    """Runs the prefetcher with instant fetches under a slow consumer; after each take, once the feeder has
+    refilled, returns the rows of units started and not yet taken (the consumer's own count, so exact)."""
+    plan = [
+        (USERS, Unit(dt.date(2026, 1, 1) + dt.timedelta(days=i), dt.date(2026, 1, 1) + dt.timedelta(days=i)))
+        for i in range(plan_length)
+    ]
+    index = {unit: i for i, (_, unit) in enumerate(plan)}
+    started: set[int] = set()
+    consumed = 0
+    at_rest = []
+
+    def fetch(endpoint, unit):
+        started.add(index[unit])
+        return size_of(index[unit])
+
+    def slow_consumer(n):
+        nonlocal consumed
+        consumed = n
+        time.sleep(0.05)  # the feeder refills meanwhile: fetches are instant
+        at_rest.append(sum(size_of(i) for i in started if i >= consumed))
+
+    with Prefetcher(fetch, plan, workers=8, max_ahead=8, size=lambda rows: rows, max_held=max_held) as prefetcher:
+        taken = consume(prefetcher, on_each=slow_consumer)
+    assert [rows for _, rows in taken] == [size_of(i) for i in range(plan_length)]
+    return at_rest[:-3]  # the plan's end drains what is held
+
+
+def test_rows_held_ahead_are_bounded_not_only_units():
+    # 30 rows a unit: max_ahead alone would hold 8 units (240 rows); 100 rows allow 3 (90)
+    at_rest = held_at_rest(lambda i: 30, max_held=100)
+    assert max(at_rest) == 90 and all(rows <= 100 for rows in at_rest), at_rest
+
+
+def test_a_unit_larger_than_the_bound_is_fetched_alone():
+    at_rest = held_at_rest(lambda i: 150, max_held=100)
+    assert set(at_rest) == {150}, at_rest  # one at a time, and never none: the run goes on
