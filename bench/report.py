@@ -567,16 +567,18 @@ def markdown(ctx: dict[str, Any]) -> str:
         lines += memory_table(ctx["memory"], ctx.get("memory_reference"))
         lines += [
             "",
-            "What bounds it: a chunk holds at most 15,000 rows, or one larger day alone (`CommitPolicy.max_rows`), "
-            "so a commit's Arrow tables, dlt's normalize and the insert do not grow with the organization; the "
-            "prefetcher forgets each batch once handed over; glibc runs 2 arenas and is trimmed after each commit, "
-            "and Arrow — its C++ code too — allocates from it (`pipelines/memory.py`, `pipelines/__init__.py`); a "
-            "page's body is freed as soon as it is parsed (httpx keeps every response in a reference cycle, which "
-            "had kept ~100 bodies alive at once); the cap split sums each page of minutes as it arrives, on at most 8 "
-            "threads per query; DuckDB's buffer pool is 48 MiB, raised for a chunk that needs more "
-            "(`pipelines/destinations.py`; on DuckDB's defaults 10,000 users × 90 days peaked at 634 MB, growing "
-            "449 → 527 → 632 MB by thirds). Before these changes (2026-12-02) this bench measured 729 MB (10,000 × "
-            "90 days), 533 MB (10,000 × 30) and 833 MB (50,000 × 30).",
+            "What bounds it: a chunk holds at most 15,000 rows, or one larger day alone "
+            "(`CommitPolicy.max_rows`), so a commit's Arrow tables, dlt's normalize and the insert do not grow "
+            "with the organization; the prefetcher holds at most about 20 MiB of Arrow tables ahead of the commits "
+            "(one larger unit alone), not only a number of units, and forgets each batch once handed over; glibc runs "
+            "2 arenas and is trimmed after each commit, and Arrow — its C++ code too — allocates from it "
+            "(`pipelines/memory.py`, `pipelines/__init__.py`); a page's body is freed as soon as it is parsed "
+            "(httpx keeps every response in a reference cycle, which had kept ~100 bodies alive at once); the cap "
+            "split sums each page of minutes as it arrives, on at most 8 threads per query; DuckDB's buffer pool "
+            "is 48 MiB, raised for a chunk that needs more (`pipelines/destinations.py`; on DuckDB's defaults "
+            "10,000 users × 90 days peaked at 634 MB, growing 449 → 527 → 632 MB by thirds). Before these changes "
+            "(2026-12-02) this bench measured 729 MB (10,000 × 90 days), 533 MB (10,000 × 30) and 833 MB (50,000 "
+            "× 30).",
             "",
         ]
     if ctx["loads"]:

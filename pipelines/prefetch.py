@@ -1,7 +1,7 @@
 """Fetching request units ahead of loading, on a thread pool, under the source's shared request budget.
 
 The pool keeps the budget busy while the main thread commits what was already fetched; `max_ahead`
-(units) and `max_held` (rows) bound how far it runs ahead of the consumer (memory, and work a crash can
+(units) and `max_held` (bytes) bound how far it runs ahead of the consumer (memory, and work a crash can
 lose), and results come back in plan order so that cursors advance without gaps. A unit that raises
 stops all further fetching (the run is ending: a rejected key, retries exhausted).
 """
@@ -40,7 +40,7 @@ def _skipped() -> Future:
 
 class Prefetcher(Generic[R]):
     """Runs `fetch` over `plan` on `workers` threads, at most `max_ahead` units ahead of the consumer, and
-    holding at most about `max_held` rows (`size` of a result) that the consumer has not taken yet.
+    holding at most about `max_held` (bytes, rows: the `size` of a result) that the consumer has not taken yet.
 
     Units differ by orders of magnitude (a 50,000-seat `/users` day against a one-row summary), so a
     count of units alone does not bound memory. A unit in flight is counted at the size of its endpoint's
@@ -61,7 +61,7 @@ class Prefetcher(Generic[R]):
         self._plan = list(plan)
         self._size = size
         self._max_held = max_held
-        self._held = 0  # rows fetched or being fetched and not yet taken (guessed while in flight)
+        self._held = 0  # the size of results fetched or being fetched, not yet taken (guessed while in flight)
         self._charged: list[int | None] = []  # each unit's share of `_held`, by plan index; None once taken
         self._guess: dict[str, int] = {}  # an endpoint's last result's size
         self._probing: set[str] = set()  # endpoints whose first unit is in flight, size not known yet

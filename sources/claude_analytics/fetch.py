@@ -51,6 +51,11 @@ class Batch:
     def rows(self) -> int:
         return self.table.num_rows if self.table is not None else 0
 
+    @property
+    def nbytes(self) -> int:
+        """What its Arrow table holds in memory."""
+        return self.table.nbytes if self.table is not None else 0
+
 
 class UnitFetcher:
     """Fetches one unit of one endpoint: every page, shaped page by page, as one Arrow table."""
