@@ -569,8 +569,9 @@ def markdown(ctx: dict[str, Any]) -> str:
             "",
             "What bounds it: a chunk holds at most 15,000 rows, or one larger day alone "
             "(`CommitPolicy.max_rows`), so a commit's Arrow tables, dlt's normalize and the insert do not grow "
-            "with the organization; the prefetcher holds at most about 20 MiB of Arrow tables ahead of the commits "
-            "(one larger unit alone), not only a number of units, and forgets each batch once handed over; glibc runs "
+            "with the organization; what is fetched and not yet committed (ahead, pending, being committed) stays "
+            "within about 28 MiB of Arrow tables, not only a number of units, and a larger day is fetched alone, "
+            "never beside the commit of another; each batch is forgotten once committed; glibc runs "
             "2 arenas and is trimmed after each commit, and Arrow — its C++ code too — allocates from it "
             "(`pipelines/memory.py`, `pipelines/__init__.py`); a page's body is freed as soon as it is parsed "
             "(httpx keeps every response in a reference cycle, which had kept ~100 bodies alive at once); the cap "

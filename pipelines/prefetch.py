@@ -40,12 +40,17 @@ def _skipped() -> Future:
 
 class Prefetcher(Generic[R]):
     """Runs `fetch` over `plan` on `workers` threads, at most `max_ahead` units ahead of the consumer, and
-    holding at most about `max_held` (bytes, rows: the `size` of a result) that the consumer has not taken yet.
+    holding at most about `max_held` (bytes, rows: the `size` of a result) that the consumer has not released.
 
     Units differ by orders of magnitude (a 50,000-seat `/users` day against a one-row summary), so a
     count of units alone does not bound memory. A unit in flight is counted at the size of its endpoint's
-    last result (a guess until it finishes), and an endpoint runs one unit at a time until its first result
-    tells that size; a unit larger than `max_held` still goes, alone."""
+    largest result so far (a guess until it finishes: a weekday's `/users` day is several times a Sunday's), and
+    an endpoint runs one unit at a time until its first result tells that size; a unit larger than `max_held`
+    still goes, alone.
+
+    A result taken from `results()` is released at once, unless `release_by_consumer`: then it counts until
+    the consumer calls `release` (after committing it), so that no large unit is fetched beside the commit of
+    another. Such a consumer must release when `stalled()`: the next result is then held back for it."""
 
     def __init__(
         self,
@@ -56,14 +61,18 @@ class Prefetcher(Generic[R]):
         max_ahead: int,
         size: Callable[[R], int] = lambda result: 0,
         max_held: int | None = None,
+        release_by_consumer: bool = False,
     ) -> None:
         self._fetch = fetch
         self._plan = list(plan)
         self._size = size
         self._max_held = max_held
-        self._held = 0  # the size of results fetched or being fetched, not yet taken (guessed while in flight)
-        self._charged: list[int | None] = []  # each unit's share of `_held`, by plan index; None once taken
-        self._guess: dict[str, int] = {}  # an endpoint's last result's size
+        self._held = 0  # the size of results fetched or being fetched, not yet released (guessed while in flight)
+        self._charged: list[int | None] = []  # each unit's share of `_held`, by plan index; None once released
+        self._settled: set[int] = set()  # units whose result's size is known and charged
+        self._released = 0  # units before this plan index are released
+        self._release_on_take = not release_by_consumer
+        self._guess: dict[str, int] = {}  # an endpoint's largest result's size so far
         self._probing: set[str] = set()  # endpoints whose first unit is in flight, size not known yet
         self._pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="fetch")
         self._room = threading.Semaphore(max(1, max_ahead))
@@ -118,19 +127,27 @@ class Prefetcher(Generic[R]):
         return self._held > 0 and self._held + guess > self._max_held
 
     def _finished(self, future: Future, index: int, table: str) -> None:
-        failed = not future.cancelled() and future.exception() is not None
-        if failed:
+        if not future.cancelled() and future.exception() is not None:
             self._failed.set()
-        size = 0 if future.cancelled() or failed else self._size(future.result())
         with self._changed:
-            if not future.cancelled() and not failed:
-                self._guess[table] = size
-            self._probing.discard(table)
-            charged = self._charged[index]
-            if charged is not None:  # a waiter can take a result before its callbacks run
-                self._held += size - charged
-                self._charged[index] = size
+            self._settle(index, table, future)
             self._changed.notify_all()
+
+    def _settle(self, index: int, table: str, future: Future) -> None:
+        """Charges a finished unit at its result's size and learns its endpoint's size (once: the consumer
+        can take a result before its callbacks run, and must not wait for them). Called under the lock."""
+        if index in self._settled or not future.done():
+            return
+        self._settled.add(index)
+        failed = not future.cancelled() and future.exception() is not None
+        size = 0 if future.cancelled() or failed else self._size(future.result())
+        if not future.cancelled() and not failed:
+            self._guess[table] = max(size, self._guess.get(table, 0))
+        self._probing.discard(table)
+        charged = self._charged[index]
+        if charged is not None:
+            self._held += size - charged
+            self._charged[index] = size
 
     def results(self) -> Iterator[tuple[Endpoint, Unit, Future]]:
         """(endpoint, unit, finished or cancelled future), in plan order."""
@@ -144,12 +161,38 @@ class Prefetcher(Generic[R]):
             wait([future])
             with self._changed:
                 self._futures[index] = _handed_over()
-                self._held -= self._charged[index] or 0
-                self._charged[index] = None
+                self._settle(index, endpoint.table, future)
+                self.position = index + 1
+                if self._release_on_take:
+                    self._release(index + 1)
                 self._changed.notify_all()
             self._room.release()
-            self.position = index + 1
             yield endpoint, unit, future
+            del future  # not kept alive while the next one is awaited
+
+    def release(self, upto: int) -> None:
+        """The consumer is done with the results before plan index `upto` (committed: no longer in memory)."""
+        with self._changed:
+            self._release(min(upto, self.position))
+            self._changed.notify_all()
+
+    def _release(self, upto: int) -> None:
+        for index in range(self._released, upto):
+            self._held -= self._charged[index] or 0
+            self._charged[index] = None
+        self._released = max(self._released, upto)
+
+    def stalled(self) -> bool:
+        """Whether the next result waits for the consumer to release what it took: the feeder holds back the
+        next unit because results taken and not released fill the bound (never true when released on take)."""
+        with self._changed:
+            index = self.position
+            return (
+                self._released < index
+                and index < len(self._plan)
+                and len(self._futures) <= index
+                and self._must_wait(self._plan[index][0].table)
+            )
 
     def next_ready(self) -> bool:
         """Whether the next result is already there (so committing now would not idle the consumer)."""

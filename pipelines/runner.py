@@ -69,10 +69,11 @@ class CommitPolicy:
         )
 
 
-# What the prefetcher may hold ahead of the commits, in Arrow bytes: about two days of every endpoint at 10,000
-# seats (a /users day is ~600 bytes a row, ~4 MiB), which keeps the budget busy while a long unit holds up the
-# commits; at 50,000 seats one /users day (~19 MiB) at a time.
-PREFETCH_HELD_BYTES = 20 * 2**20
+# What may be in memory between fetch and commit (fetched ahead, pending, being committed), in Arrow bytes: at
+# 10,000 seats a chunk (at most 15,000 rows, ~9 MiB) and about two days of every endpoint ahead of it (a /users
+# day is ~600 bytes a row, ~6 MiB), which keeps the budget busy while a long unit holds up the commits; at
+# 50,000 seats one /users day (~19 MiB), never fetched beside the commit of another.
+PREFETCH_HELD_BYTES = 28 * 2**20
 
 
 class RunObserver(Protocol):
@@ -211,6 +212,7 @@ class Run:
             max_ahead=workers,
             size=lambda batch: batch.nbytes,
             max_held=PREFETCH_HELD_BYTES,
+            release_by_consumer=True,
         ) as prefetcher:
             self._fetch_and_commit(prefetcher, commit)
         if s.days_failed:
@@ -226,30 +228,36 @@ class Run:
         policy = self.options.commit
         failure: AnalyticsAPIError | None = None
 
-        def flush() -> None:
+        def flush(upto: int) -> None:
+            """Commits what is pending, then tells the prefetcher that its results before `upto` are gone."""
             nonlocal pending, pages, rows, since
-            commit(pending)
-            pending, pages, rows, since = [], 0, 0, time.monotonic()
+            if pending:
+                commit(pending)
+                pending, pages, rows, since = [], 0, 0, time.monotonic()
+            prefetcher.release(upto)
 
         for _endpoint, _unit, future in prefetcher.results():
-            if future.cancelled():
-                continue
-            try:
-                batch = future.result()
-            except AnalyticsAPIError as exc:
-                failure = exc
-                break
-            self._note(batch, prefetcher)
-            if policy.overflows(rows, batch.rows):
-                flush()
-            pending.append(batch)
-            pages += batch.pages
-            rows += batch.rows
-            if self.options.observer:
-                self._sync_stats()
-                self.options.observer.fetched(self.summary, batch)
-            if policy.due(pages, rows, time.monotonic() - since, prefetcher.next_ready()):
-                flush()
+            if not future.cancelled():
+                try:
+                    batch = future.result()
+                except AnalyticsAPIError as exc:
+                    failure = exc
+                    break
+                self._note(batch, prefetcher)
+                if policy.overflows(rows, batch.rows):
+                    flush(prefetcher.position - 1)  # all but this batch
+                pending.append(batch)
+                pages += batch.pages
+                rows += batch.rows
+                if self.options.observer:
+                    self._sync_stats()
+                    self.options.observer.fetched(self.summary, batch)
+                if policy.due(pages, rows, time.monotonic() - since, prefetcher.next_ready()):
+                    flush(prefetcher.position)
+                del batch
+            if prefetcher.stalled():  # the next unit waits for the memory of what is pending
+                flush(prefetcher.position)
+            del future  # a committed batch is not kept alive while the next one is fetched
         if pending or commit.org_chart is not None:
             commit(pending)
         if isinstance(failure, SetupError):

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import duckdb
 import pytest
 
 from claude_analytics_simulator import FaultConfig
+from pipelines import runner
 from pipelines.cli import main
 from pipelines.destinations import Target
 from pipelines.runner import CommitPolicy
@@ -273,5 +275,41 @@ def test_a_chunk_holds_at_most_max_rows_unless_one_day_holds_more_and_is_committ
         assert sum(chunk) <= max_rows or len(chunk) == 1
         assert sum(chunk) >= max_rows or sum(chunk) + following[0] > max_rows  # full: the next would not fit
     assert sum(map(sum, committed)) == sum(summary.rows_loaded.values())
+    latest = {"engagement": sim.latest_available_day(), "cost": sim.today() - ONE_DAY}
+    assert_tables_equal(sim, first, latest)
+
+
+def test_a_bound_smaller_than_every_unit_fetches_one_unit_beside_each_commit_and_loads_everything(
+    start_simulator, monkeypatch
+):
+    """The prefetcher's bound counts what is pending and being committed until the runner releases it; at one
+    byte every unit is larger than the bound, so each waits for the commit before it, and the runner must
+    commit when told the prefetcher is stalled (else the run would hang here)."""
+    monkeypatch.setattr(runner, "PREFETCH_HELD_BYTES", 1)
+    sim = start_simulator(users=40, seed=35)
+    first = sim.today() - dt.timedelta(days=HISTORY_DAYS)
+    chunks, outcome = Chunks(), {}
+
+    def run() -> None:
+        outcome["summary"] = load(
+            sim,
+            start_date=first.isoformat(),
+            history_days=HISTORY_DAYS,
+            lookback_days=0,
+            cost_lookback_days=0,
+            commit=CommitPolicy(max_requests=10**6, max_rows=10**6, max_seconds=10**6, min_seconds=10**6),
+            observer=chunks,
+        )
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(300)
+    assert not worker.is_alive(), "the run hung: the runner never released what the prefetcher waited for"
+    summary = outcome["summary"]
+    assert summary.outcome == "succeeded"
+    nonempty = [[rows for rows in chunk if rows] for chunk in chunks.committed_chunks]
+    # no policy fires here, so only the prefetcher's stalls commit: mostly one unit with rows a chunk (more
+    # where an endpoint's size is not known yet, or its last unit was empty); on the default bound, one chunk
+    assert len(nonempty) > sum(map(len, nonempty)) // 2 > 10, [len(chunk) for chunk in nonempty]
     latest = {"engagement": sim.latest_available_day(), "cost": sim.today() - ONE_DAY}
     assert_tables_equal(sim, first, latest)

@@ -118,40 +118,81 @@ def test_a_result_is_forgotten_once_handed_over():
         assert len(made) == len(DAYS) and [ref() for ref in made] == [None] * len(DAYS)
 
 
-def held_at_rest(size_of, max_held, plan_length=20):
+def held_in_memory(size_of, max_held, plan_length=20, release_by_consumer=False):
     """Runs the prefetcher with instant fetches under a slow consumer; after each take, once the feeder has
-    refilled, returns the rows of units started and not yet taken (the consumer's own count, so exact)."""
+    refilled, returns the rows of units started and not released (the consumer's own count, so exact). Released
+    on take, or (`release_by_consumer`) kept, as a chunk being built then committed, until the prefetcher says
+    it is stalled."""
     plan = [
         (USERS, Unit(dt.date(2026, 1, 1) + dt.timedelta(days=i), dt.date(2026, 1, 1) + dt.timedelta(days=i)))
         for i in range(plan_length)
     ]
     index = {unit: i for i, (_, unit) in enumerate(plan)}
     started: set[int] = set()
-    consumed = 0
-    at_rest = []
+    released = 0
+    in_memory = []
 
     def fetch(endpoint, unit):
         started.add(index[unit])
         return size_of(index[unit])
 
-    def slow_consumer(n):
-        nonlocal consumed
-        consumed = n
-        time.sleep(0.05)  # the feeder refills meanwhile: fetches are instant
-        at_rest.append(sum(size_of(i) for i in started if i >= consumed))
+    with Prefetcher(
+        fetch,
+        plan,
+        workers=8,
+        max_ahead=8,
+        size=lambda rows: rows,
+        max_held=max_held,
+        release_by_consumer=release_by_consumer,
+    ) as prefetcher:
 
-    with Prefetcher(fetch, plan, workers=8, max_ahead=8, size=lambda rows: rows, max_held=max_held) as prefetcher:
+        def slow_consumer(n):
+            nonlocal released
+            if not release_by_consumer:
+                released = n
+            time.sleep(0.05)  # the feeder refills meanwhile: fetches are instant
+            in_memory.append(sum(size_of(i) for i in started if i >= released))
+            if release_by_consumer and prefetcher.stalled():
+                prefetcher.release(n)
+                released = n
+
         taken = consume(prefetcher, on_each=slow_consumer)
     assert [rows for _, rows in taken] == [size_of(i) for i in range(plan_length)]
-    return at_rest[:-3]  # the plan's end drains what is held
+    return in_memory[:-3]  # the plan's end drains what is held
 
 
 def test_rows_held_ahead_are_bounded_not_only_units():
     # 30 rows a unit: max_ahead alone would hold 8 units (240 rows); 100 rows allow 3 (90)
-    at_rest = held_at_rest(lambda i: 30, max_held=100)
+    at_rest = held_in_memory(lambda i: 30, max_held=100)
     assert max(at_rest) == 90 and all(rows <= 100 for rows in at_rest), at_rest
 
 
 def test_a_unit_larger_than_the_bound_is_fetched_alone():
-    at_rest = held_at_rest(lambda i: 150, max_held=100)
+    at_rest = held_in_memory(lambda i: 150, max_held=100)
     assert set(at_rest) == {150}, at_rest  # one at a time, and never none: the run goes on
+
+
+def test_results_count_against_the_bound_until_the_consumer_releases_them():
+    # 30 rows a unit, 100 allowed: taken and fetched ahead together stay within 100, and the run ends (the
+    # consumer releases when told it is stalled); released on take, 90 rows ahead would come on top of the taken
+    in_memory = held_in_memory(lambda i: 30, max_held=100, release_by_consumer=True)
+    assert max(in_memory) == 90 and all(rows <= 100 for rows in in_memory), in_memory
+
+
+def test_a_large_unit_is_never_fetched_beside_one_the_consumer_still_holds():
+    assert set(held_in_memory(lambda i: 150, max_held=100, release_by_consumer=True)) == {150}
+
+
+def test_a_stalled_prefetcher_is_never_reported_when_results_are_released_on_take():
+    plan = [(USERS, unit) for unit in DAYS]
+    with Prefetcher(lambda e, u: 150, plan, workers=2, max_ahead=2, size=lambda r: r, max_held=100) as prefetcher:
+        stalls = []
+        consume(prefetcher, on_each=lambda n: (time.sleep(0.02), stalls.append(prefetcher.stalled())))
+    assert stalls == [False] * len(DAYS)
+
+
+def test_a_unit_in_flight_is_counted_at_its_endpoints_largest_result_not_its_last():
+    # a Sunday's /users day is a fraction of a Monday's: guessed at the last (small) result, a large unit would
+    # be fetched beside a small one held (160)
+    at_rest = held_in_memory(lambda i: 150 if i % 2 == 0 else 10, max_held=100)
+    assert max(at_rest) == 150, at_rest
