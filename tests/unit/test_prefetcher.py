@@ -185,9 +185,14 @@ def test_a_large_unit_is_never_fetched_beside_one_the_consumer_still_holds():
 
 def test_a_stalled_prefetcher_is_never_reported_when_results_are_released_on_take():
     plan = [(USERS, unit) for unit in DAYS]
+    stalls: list[bool] = []
     with Prefetcher(lambda e, u: 150, plan, workers=2, max_ahead=2, size=lambda r: r, max_held=100) as prefetcher:
-        stalls = []
-        consume(prefetcher, on_each=lambda n: (time.sleep(0.02), stalls.append(prefetcher.stalled())))
+
+        def record(n: int) -> None:
+            time.sleep(0.02)  # the feeder gets to the next unit and waits on the bound
+            stalls.append(prefetcher.stalled())
+
+        consume(prefetcher, on_each=record)
     assert stalls == [False] * len(DAYS)
 
 
