@@ -136,7 +136,7 @@ class Prefetcher(Generic[R]):
     def _settle(self, index: int, table: str, future: Future) -> None:
         """Charges a finished unit at its result's size and learns its endpoint's size (once: the consumer
         can take a result before its callbacks run, and must not wait for them). Called under the lock."""
-        if index in self._settled or not future.done():
+        if index in self._settled:
             return
         self._settled.add(index)
         failed = not future.cancelled() and future.exception() is not None
