@@ -190,7 +190,7 @@ class Prefetcher(Generic[R]):
             return (
                 self._released < index
                 and index < len(self._plan)
-                and len(self._futures) <= index
+                and len(self._charged) <= index  # the feeder has not passed the bound for it: not being submitted
                 and self._must_wait(self._plan[index][0].table)
             )
 
