@@ -48,9 +48,9 @@ class Prefetcher(Generic[R]):
     an endpoint runs one unit at a time until its first result tells that size; a unit larger than `max_held`
     still goes, alone.
 
-    A result taken from `results()` is released at once, unless `release_by_consumer`: then it counts until
-    the consumer calls `release` (after committing it), so that no large unit is fetched beside the commit of
-    another. Such a consumer must release when `stalled()`: the next result is then held back for it."""
+    A result taken from `results()` counts until the consumer calls `release` (after committing it), so that no
+    large unit is fetched beside the commit of another. The consumer must release when `stalled()`: the next
+    result is then held back for it."""
 
     def __init__(
         self,
@@ -61,7 +61,6 @@ class Prefetcher(Generic[R]):
         max_ahead: int,
         size: Callable[[R], int] = lambda result: 0,
         max_held: int | None = None,
-        release_by_consumer: bool = False,
     ) -> None:
         self._fetch = fetch
         self._plan = list(plan)
@@ -71,7 +70,6 @@ class Prefetcher(Generic[R]):
         self._charged: list[int | None] = []  # each unit's share of `_held`, by plan index; None once released
         self._settled: set[int] = set()  # units whose result's size is known and charged
         self._released = 0  # units before this plan index are released
-        self._release_on_take = not release_by_consumer
         self._guess: dict[str, int] = {}  # an endpoint's largest result's size so far
         self._probing: set[str] = set()  # endpoints whose first unit is in flight, size not known yet
         self._pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="fetch")
@@ -98,7 +96,7 @@ class Prefetcher(Generic[R]):
                     return
             with self._changed:
                 # this wait always ends: what it waits for is in flight or taken next (the consumer waits only
-                # for units already submitted, and taking them is what lowers `held`)
+                # for units already submitted, and releases what it took when `stalled()` says so)
                 while self._must_wait(endpoint.table) and not self._stopped.is_set():
                     self._changed.wait(0.2)
                 if self._stopped.is_set():
@@ -163,8 +161,6 @@ class Prefetcher(Generic[R]):
                 self._futures[index] = _handed_over()
                 self._settle(index, endpoint.table, future)
                 self.position = index + 1
-                if self._release_on_take:
-                    self._release(index + 1)
                 self._changed.notify_all()
             self._room.release()
             yield endpoint, unit, future
@@ -173,18 +169,16 @@ class Prefetcher(Generic[R]):
     def release(self, upto: int) -> None:
         """The consumer is done with the results before plan index `upto` (committed: no longer in memory)."""
         with self._changed:
-            self._release(min(upto, self.position))
+            upto = min(upto, self.position)
+            for index in range(self._released, upto):
+                self._held -= self._charged[index] or 0
+                self._charged[index] = None
+            self._released = max(self._released, upto)
             self._changed.notify_all()
-
-    def _release(self, upto: int) -> None:
-        for index in range(self._released, upto):
-            self._held -= self._charged[index] or 0
-            self._charged[index] = None
-        self._released = max(self._released, upto)
 
     def stalled(self) -> bool:
         """Whether the next result waits for the consumer to release what it took: the feeder holds back the
-        next unit because results taken and not released fill the bound (never true when released on take)."""
+        next unit because results taken and not released fill the bound."""
         with self._changed:
             index = self.position
             return (

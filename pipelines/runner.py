@@ -212,7 +212,6 @@ class Run:
             max_ahead=workers,
             size=lambda batch: batch.nbytes,
             max_held=PREFETCH_HELD_BYTES,
-            release_by_consumer=True,
         ) as prefetcher:
             self._fetch_and_commit(prefetcher, commit)
         if s.days_failed:

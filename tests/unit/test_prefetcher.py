@@ -118,11 +118,11 @@ def test_a_result_is_forgotten_once_handed_over():
         assert len(made) == len(DAYS) and [ref() for ref in made] == [None] * len(DAYS)
 
 
-def held_in_memory(size_of, max_held, plan_length=20, release_by_consumer=False):
+def held_in_memory(size_of, max_held, plan_length=20, release_on_take=True):
     """Runs the prefetcher with instant fetches under a slow consumer; after each take, once the feeder has
-    refilled, returns the rows of units started and not released (the consumer's own count, so exact). Released
-    on take, or (`release_by_consumer`) kept, as a chunk being built then committed, until the prefetcher says
-    it is stalled."""
+    refilled, returns the rows of units started and not released (the consumer's own count, so exact). The
+    consumer releases each result as it takes it, or (not `release_on_take`) keeps them, as a chunk being built
+    then committed, until the prefetcher says it is stalled."""
     plan = [
         (USERS, Unit(dt.date(2026, 1, 1) + dt.timedelta(days=i), dt.date(2026, 1, 1) + dt.timedelta(days=i)))
         for i in range(plan_length)
@@ -136,23 +136,16 @@ def held_in_memory(size_of, max_held, plan_length=20, release_by_consumer=False)
         started.add(index[unit])
         return size_of(index[unit])
 
-    with Prefetcher(
-        fetch,
-        plan,
-        workers=8,
-        max_ahead=8,
-        size=lambda rows: rows,
-        max_held=max_held,
-        release_by_consumer=release_by_consumer,
-    ) as prefetcher:
+    with Prefetcher(fetch, plan, workers=8, max_ahead=8, size=lambda rows: rows, max_held=max_held) as prefetcher:
 
         def slow_consumer(n):
             nonlocal released
-            if not release_by_consumer:
+            if release_on_take:
+                prefetcher.release(n)
                 released = n
             time.sleep(0.05)  # the feeder refills meanwhile: fetches are instant
             in_memory.append(sum(size_of(i) for i in started if i >= released))
-            if release_by_consumer and prefetcher.stalled():
+            if prefetcher.stalled():
                 prefetcher.release(n)
                 released = n
 
@@ -175,12 +168,12 @@ def test_a_unit_larger_than_the_bound_is_fetched_alone():
 def test_results_count_against_the_bound_until_the_consumer_releases_them():
     # 30 rows a unit, 100 allowed: taken and fetched ahead together stay within 100, and the run ends (the
     # consumer releases when told it is stalled); released on take, 90 rows ahead would come on top of the taken
-    in_memory = held_in_memory(lambda i: 30, max_held=100, release_by_consumer=True)
+    in_memory = held_in_memory(lambda i: 30, max_held=100, release_on_take=False)
     assert max(in_memory) == 90 and all(rows <= 100 for rows in in_memory), in_memory
 
 
 def test_a_large_unit_is_never_fetched_beside_one_the_consumer_still_holds():
-    assert set(held_in_memory(lambda i: 150, max_held=100, release_by_consumer=True)) == {150}
+    assert set(held_in_memory(lambda i: 150, max_held=100, release_on_take=False)) == {150}
 
 
 def test_a_stalled_prefetcher_is_never_reported_when_results_are_released_on_take():
@@ -189,11 +182,27 @@ def test_a_stalled_prefetcher_is_never_reported_when_results_are_released_on_tak
     with Prefetcher(lambda e, u: 150, plan, workers=2, max_ahead=2, size=lambda r: r, max_held=100) as prefetcher:
 
         def record(n: int) -> None:
+            prefetcher.release(n)
             time.sleep(0.02)  # the feeder gets to the next unit and waits on the bound
             stalls.append(prefetcher.stalled())
 
         consume(prefetcher, on_each=record)
     assert stalls == [False] * len(DAYS)
+
+
+def test_a_consumer_that_never_releases_stalls_the_prefetcher_instead_of_being_outrun():
+    plan = [(USERS, unit) for unit in DAYS]
+    taken: list[int] = []
+    with Prefetcher(lambda e, u: 150, plan, workers=2, max_ahead=2, size=lambda r: r, max_held=100) as prefetcher:
+        results = prefetcher.results()
+        next(results)
+        time.sleep(0.1)  # the feeder would have submitted the next unit by now, were it allowed to
+        assert prefetcher.stalled() and not prefetcher.next_ready()
+        prefetcher.release(1)
+        for _endpoint, _unit, future in results:
+            taken.append(future.result())
+            prefetcher.release(prefetcher.position)
+    assert taken == [150] * (len(DAYS) - 1)
 
 
 def test_a_unit_in_flight_is_counted_at_its_endpoints_largest_result_not_its_last():
